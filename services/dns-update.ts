@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { defineService } from '../shared/contract/define-service';
+import { AppliedGeneration, Generation } from './schemas/generation';
+import { IpAddress } from './schemas/ip-address';
+
+export const DnsUpdateDocument = z.strictObject({
+  generation: Generation,
+  /**
+   * The provider's real upstream servers, in preference order. DNS1 maps to
+   * the first IPv4 one and DNS2 to the second (or the first again); none means
+   * queries to the virtual addresses are dropped.
+   */
+  upstream: z.array(IpAddress).max(16),
+});
+export type DnsUpdateDocument = z.infer<typeof DnsUpdateDocument>;
+
+export const DnsUpdate = defineService({
+  name: 'qubes.DnsUpdate',
+  summary: 'tell a network-providing qube which upstream DNS servers DNS1/DNS2 translate to',
+  request: DnsUpdateDocument,
+  response: AppliedGeneration,
+  maxRequestBytes: 4 * 1024,
+});

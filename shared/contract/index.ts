@@ -1,0 +1,3 @@
+export * from './define-service';
+export * from './call-context';
+export * from './service-handler';

@@ -1,0 +1,5 @@
+export * from './codes';
+export * from './qnet-error';
+export * from './client-errors';
+export * from './to-wire-error';
+export * from './describe-issue';
