@@ -29,8 +29,11 @@ export function readCapped(stream: Readable, opts: ReadCappedOptions): Promise<B
       stream.off('data', onData);
       stream.off('end', onEnd);
       stream.off('error', onError);
-      if (err) reject(err);
-      else resolve(value as Buffer);
+      if (err) {
+        // Stop reading what we will never use; a flowing stream would also keep the process alive.
+        stream.pause();
+        reject(err);
+      } else resolve(value as Buffer);
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;

@@ -13,7 +13,7 @@ export const strictUnpackr = new Unpackr({
   int64AsType: 'string',
 });
 
-const packr = new Packr({ useRecords: false, structuredClone: false, moreTypes: false });
+const packr = new Packr({ useRecords: false, structuredClone: false, moreTypes: false, variableMapSize: true });
 
 export function encode(value: unknown): Buffer {
   return packr.pack(value);

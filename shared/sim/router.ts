@@ -1,4 +1,4 @@
-import { lstatSync, statSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
@@ -138,14 +138,18 @@ export class Router {
   }
 }
 
-/** `NAME+ARG` first, then `NAME`, as qrexec looks them up; only sockets count in the simulation. */
+/**
+ * `NAME+ARG` first, then `NAME`, as qrexec looks them up. The simulation only
+ * forwards to sockets; a symlink counts even when nothing listens behind it,
+ * so a stopped agent is a failed call (125), not a missing service (127).
+ */
 export function findServiceEntry(dir: string, service: string, argument: string): string | undefined {
   const names = argument ? [`${service}+${argument}`, service] : [service];
   for (const name of names) {
     const path = join(dir, name);
     try {
-      lstatSync(path);
-      if (statSync(path).isSocket()) return path;
+      const st = lstatSync(path);
+      if (st.isSocket() || st.isSymbolicLink()) return path;
     } catch {
       /* try the next */
     }
