@@ -1,0 +1,80 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { closeServer, listenUnix } from '../../shared/runtime/unix-socket';
+import { evaluateRequest } from '../evaluator/evaluate';
+import type { PolicySnapshotProvider } from '../policy-source';
+import { DaemonRequestReader, splitServiceAndArg, type DaemonRequest } from './parse-daemon-request';
+import { renderDaemonResponse } from './render-daemon-response';
+
+/** asyncio's default line limit: a longer line made upstream's reader fail and drop the connection. */
+const MAX_LINE_BYTES = 64 * 1024;
+
+/** Evaluates one daemon request against one snapshot and returns the reply text. */
+export function answerDaemonRequest(provider: PolicySnapshotProvider, request: DaemonRequest): string {
+  const { state, info } = provider.current();
+  const { service, argument } = splitServiceAndArg(request.serviceAndArg);
+  const evaluation = evaluateRequest(state, info, {
+    service,
+    argument,
+    source: request.source,
+    target: request.intendedTarget,
+  });
+  return renderDaemonResponse(evaluation, info, {
+    justEvaluate: request.justEvaluate ?? false,
+    assumeYesForAsk: request.assumeYesForAsk ?? false,
+  });
+}
+
+function serveConnection(provider: PolicySnapshotProvider, socket: Socket): void {
+  const reader = new DaemonRequestReader();
+  let pending = Buffer.alloc(0);
+  let done = false;
+  const drop = () => {
+    done = true;
+    socket.destroy();
+  };
+  const reply = () => {
+    done = true;
+    const request = reader.finish();
+    if (request === null) return drop();
+    socket.end(answerDaemonRequest(provider, request));
+  };
+  socket.on('data', (chunk: Buffer) => {
+    if (done) return;
+    pending = Buffer.concat([pending, chunk]);
+    let nl: number;
+    while (!done && (nl = pending.indexOf(0x0a)) >= 0) {
+      const line = pending.subarray(0, nl);
+      pending = pending.subarray(nl + 1);
+      if (!reader.push(line)) return drop();
+      if (reader.complete) return reply();
+    }
+    if (pending.length > MAX_LINE_BYTES) drop();
+  });
+  socket.on('end', () => {
+    if (done) return;
+    // EOF ends the request like an empty line; a last unterminated line still counts
+    if (pending.length > 0 && !reader.push(pending)) return drop();
+    reply();
+  });
+  socket.on('error', () => socket.destroy());
+}
+
+/** The policy-daemon socket of qrexec-daemon (`/var/run/qubes/policy.sock` upstream). */
+export class PolicyDaemonServer {
+  private readonly server: Server;
+  private path: string | undefined;
+
+  constructor(private readonly provider: PolicySnapshotProvider) {
+    this.server = createServer({ allowHalfOpen: true }, (socket) => serveConnection(this.provider, socket));
+  }
+
+  async listen(path: string, mode = 0o660): Promise<void> {
+    await listenUnix(this.server, path, mode);
+    this.path = path;
+  }
+
+  async dispose(): Promise<void> {
+    await closeServer(this.server, this.path);
+    this.path = undefined;
+  }
+}

@@ -1,0 +1,34 @@
+import { inject, injectable } from 'tsyringe';
+import type { PolicyHook, PolicyQuery, PolicyVerdict } from '../../shared/sim/policy-hook';
+import { decisionOf } from '../evaluator/describe-evaluation';
+import { evaluateRequest } from '../evaluator/evaluate';
+import { PolicySnapshotProvider } from '../policy-source';
+
+/**
+ * Gates the simulation router with real policy files, loaded and reloaded by
+ * the same PolicySource that `qnet policy serve` uses. Nobody can answer a
+ * prompt in the simulation, so `ask` is refused like an unanswered prompt.
+ */
+@injectable()
+export class PolicyEngineHook implements PolicyHook {
+  constructor(@inject(PolicySnapshotProvider) private readonly provider: PolicySnapshotProvider) {}
+
+  evaluate(query: PolicyQuery): PolicyVerdict {
+    const { state, info } = this.provider.current();
+    const evaluation = evaluateRequest(state, info, {
+      service: query.service,
+      argument: `+${query.argument}`,
+      source: query.source,
+      target: query.target,
+    });
+    const decision = decisionOf(evaluation);
+    if (decision === 'allow' && evaluation.resolution?.kind === 'allow') {
+      return { allow: true, target: evaluation.resolution.target };
+    }
+    if (decision === 'ask') {
+      const rule = evaluation.rule ? `${evaluation.rule.file}:${evaluation.rule.line}` : 'policy';
+      return { allow: false, reason: `ask at ${rule}: nobody can answer a prompt in the simulation` };
+    }
+    return { allow: false, reason: evaluation.denial?.message ?? 'denied by policy' };
+  }
+}
