@@ -1,0 +1,101 @@
+import { VIRTUAL_DNS } from '../../services/net-config';
+import { canonicalJson } from './canonical-json';
+import {
+  DNS_UPDATE,
+  FIREWALL_SYNC,
+  NET_CONFIG,
+  type DnsUpdateBody,
+  type FirewallSyncBody,
+  type NetConfigBody,
+  type QubeDocument,
+} from './document-types';
+import type { QubeNetwork } from './qube-network';
+
+/**
+ * Qubes 4's default MAC for every qube's own interface (qubes/vm/mixin/net.py).
+ * One value serves every qid because each link joins only two ends.
+ */
+export const QUBE_MAC = '00:16:3e:5e:6c:00';
+
+/**
+ * The provider's end of a client's link. Xen names it vif<domid>.0; the
+ * inventory has no Xen domain ids, so the qid (unique, below 10000) stands in.
+ */
+export function vifName(client: QubeNetwork): string {
+  return `vif${client.qid}.0`;
+}
+
+export interface DocumentContext {
+  readonly network: ReadonlyMap<string, QubeNetwork>;
+  readonly clients: ReadonlyMap<string, readonly QubeNetwork[]>;
+}
+
+/**
+ * Only running clients: a provider configures the vif of a client that is up
+ * (Qubes's netvm side sees vifs of running qubes only), so a start or stop
+ * changes the provider's documents.
+ */
+function connectedClients(ctx: DocumentContext, provider: string): readonly QubeNetwork[] {
+  return (ctx.clients.get(provider) ?? []).filter((c) => c.running);
+}
+
+const withIp6 = (q: QubeNetwork) => (q.ip6 !== undefined ? { ip6: q.ip6 } : {});
+
+function netConfigBody(q: QubeNetwork, ctx: DocumentContext): NetConfigBody {
+  const body: NetConfigBody = { qube: q.name };
+  const netvm = q.netvm === null ? undefined : ctx.network.get(q.netvm);
+  if (netvm) {
+    body.uplink = {
+      mac: QUBE_MAC,
+      ip: q.ip,
+      netmask: '255.255.255.255',
+      gateway: netvm.ip,
+      dns: [VIRTUAL_DNS[0], VIRTUAL_DNS[1]],
+      ...withIp6(q),
+      ...(netvm.ip6 !== undefined ? { gateway6: netvm.ip6 } : {}),
+    };
+  }
+  if (q.providesNetwork) {
+    body.provider = {
+      ip: q.ip,
+      ...withIp6(q),
+      ipv6: q.ipv6,
+      clients: connectedClients(ctx, q.name).map((c) => ({ name: c.name, ip: c.ip, ...withIp6(c), vif: vifName(c) })),
+    };
+  }
+  return body;
+}
+
+function firewallSyncBody(q: QubeNetwork, ctx: DocumentContext): FirewallSyncBody {
+  return {
+    clients: connectedClients(ctx, q.name).map((c) => ({
+      name: c.name,
+      ip: c.ip,
+      ...withIp6(c),
+      dns: [...VIRTUAL_DNS],
+      rules: [...c.rules],
+    })),
+  };
+}
+
+/**
+ * Every document dom0 holds for one qube: its NetConfig always (halted qubes
+ * too, for their boot-time pull); for a provider its FirewallSync, and its
+ * DnsUpdate when it has a netvm (it forwards to DNS1/DNS2 again). A root
+ * provider learns its upstream servers itself, so dom0 has none for it.
+ */
+export function buildQubeDocuments(q: QubeNetwork, ctx: DocumentContext): QubeDocument[] {
+  const netConfig = netConfigBody(q, ctx);
+  const docs: QubeDocument[] = [
+    { qube: q.name, service: NET_CONFIG, body: netConfig, canonical: canonicalJson(netConfig) },
+  ];
+  if (q.providesNetwork) {
+    const firewall = firewallSyncBody(q, ctx);
+    docs.push({ qube: q.name, service: FIREWALL_SYNC, body: firewall, canonical: canonicalJson(firewall) });
+    if (q.netvm !== null) {
+      const dns: DnsUpdateBody = { upstream: [...VIRTUAL_DNS] };
+      docs.push({ qube: q.name, service: DNS_UPDATE, body: dns, canonical: canonicalJson(dns) });
+    }
+  }
+  return docs;
+}

@@ -1,0 +1,121 @@
+import type { FirewallRule } from '../../services/schemas/firewall-rule';
+import { planAddresses } from '../address-plan/address-plan';
+import { DEFAULT_FIREWALL, isRuleExpired, type FirewallRuleModel } from '../firewall/rule-model';
+import { toWireRule } from '../firewall/to-wire-rule';
+import type { Inventory } from '../inventory/inventory';
+import { effectiveIpv6 } from '../ipv6/effective-ipv6';
+import { canonicalJson } from './canonical-json';
+
+/** Everything any document reads about one qube, already resolved (addresses, IPv6, live rules). */
+export interface QubeNetwork {
+  readonly name: string;
+  readonly qid: number;
+  readonly ip: string;
+  /** Present only when IPv6 is on for this qube. */
+  readonly ip6?: string;
+  readonly ipv6: boolean;
+  readonly netvm: string | null;
+  readonly providesNetwork: boolean;
+  readonly running: boolean;
+  /** Rules not expired at the snapshot's `now`, in wire form. */
+  readonly rules: readonly FirewallRule[];
+  /** canonicalJson(rules), so a rule change is one string comparison. */
+  readonly rulesKey: string;
+}
+
+interface ConvertedRules {
+  readonly pairs: readonly { rule: FirewallRuleModel; wire: FirewallRule }[];
+  /** Wire rules and their canonical text when none can expire: the common case needs no per-snapshot work. */
+  readonly permanent?: { readonly rules: readonly FirewallRule[]; readonly key: string };
+}
+
+// Qube records are immutable and shared between successive inventories, so a
+// rule list converts once however many snapshots see it.
+const converted = new WeakMap<readonly FirewallRuleModel[], ConvertedRules>();
+
+function convert(rules: readonly FirewallRuleModel[]): ConvertedRules {
+  let entry = converted.get(rules);
+  if (!entry) {
+    const pairs = rules.map((rule) => ({ rule, wire: toWireRule(rule) }));
+    const wire = pairs.map((p) => p.wire);
+    entry = rules.some((r) => r.expire !== undefined)
+      ? { pairs }
+      : { pairs, permanent: { rules: wire, key: canonicalJson(wire) } };
+    converted.set(rules, entry);
+  }
+  return entry;
+}
+
+function liveRules(
+  rules: readonly FirewallRuleModel[],
+  nowMs: number,
+): { rules: readonly FirewallRule[]; key: string } {
+  const entry = convert(rules);
+  if (entry.permanent) return entry.permanent;
+  const live = entry.pairs.filter(({ rule }) => !isRuleExpired(rule, nowMs)).map(({ wire }) => wire);
+  return { rules: live, key: canonicalJson(live) };
+}
+
+/** Resolves every qube of the inventory; O(n). */
+export function deriveNetwork(inventory: Inventory, nowMs: number): Map<string, QubeNetwork> {
+  const ipv6 = effectiveIpv6(inventory.map);
+  const result = new Map<string, QubeNetwork>();
+  for (const q of inventory.list()) {
+    const addrs = planAddresses(q);
+    const on = ipv6.get(q.name) === true;
+    const rules = liveRules(q.firewall ?? DEFAULT_FIREWALL, nowMs);
+    result.set(q.name, {
+      name: q.name,
+      qid: q.qid,
+      ip: addrs.ip,
+      ...(on ? { ip6: addrs.ip6 } : {}),
+      ipv6: on,
+      netvm: q.netvm,
+      providesNetwork: q.providesNetwork,
+      running: q.power === 'running',
+      rules: rules.rules,
+      rulesKey: rules.key,
+    });
+  }
+  return result;
+}
+
+export function sameQubeNetwork(a: QubeNetwork, b: QubeNetwork): boolean {
+  return (
+    a.qid === b.qid &&
+    a.ip === b.ip &&
+    a.ip6 === b.ip6 &&
+    a.ipv6 === b.ipv6 &&
+    a.netvm === b.netvm &&
+    a.providesNetwork === b.providesNetwork &&
+    a.running === b.running &&
+    a.rulesKey === b.rulesKey
+  );
+}
+
+/** Clients of each provider (running or not), in name order. */
+export function clientsByProvider(network: ReadonlyMap<string, QubeNetwork>): Map<string, QubeNetwork[]> {
+  const index = new Map<string, QubeNetwork[]>();
+  for (const q of network.values()) {
+    if (q.netvm === null) continue;
+    const list = index.get(q.netvm);
+    if (list) list.push(q);
+    else index.set(q.netvm, [q]);
+  }
+  // network iterates in name order (deriveNetwork inserts so), hence each list is sorted already.
+  return index;
+}
+
+/**
+ * Depth in the netvm tree (a root provider or unconnected qube is 0). A
+ * qube's uplink config goes out only after its netvm's has.
+ */
+export function netvmDepth(network: ReadonlyMap<string, QubeNetwork>, name: string): number {
+  let depth = 0;
+  let cur = network.get(name)?.netvm ?? null;
+  while (cur !== null && depth <= network.size) {
+    depth++;
+    cur = network.get(cur)?.netvm ?? null;
+  }
+  return depth;
+}

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { describeIssue } from '../../shared/errors/describe-issue';
+import { QnetError } from '../../shared/errors/qnet-error';
+import { parseApiRule } from '../firewall/parse-api-rule';
+import { toApiLine } from '../firewall/rule-model';
+import { Inventory } from './inventory';
+import { QUBE_CLASSES, type Qube } from './qube';
+
+export const STATE_FORMAT = 'qnet-inventory';
+export const STATE_VERSION = 1;
+
+/**
+ * One qube in the state file. Field names follow qvm-prefs; firewall rules
+ * are stored as Admin API lines (the form Qubes itself reads and writes),
+ * `null` meaning "no firewall configured" (accept everything).
+ */
+const StoredQube = z.strictObject({
+  name: z.string().max(64),
+  qid: z.number().int(),
+  class: z.enum(QUBE_CLASSES as [string, ...string[]]),
+  dispid: z.number().int().optional(),
+  netvm: z.string().max(64).nullable(),
+  provides_network: z.boolean(),
+  features: z.record(z.string().max(256), z.string().max(4096)),
+  tags: z.array(z.string().max(256)).max(256),
+  firewall: z.array(z.string().max(4096)).max(1024).nullable(),
+  power: z.enum(['running', 'halted']),
+  ip: z.string().max(64).optional(),
+  ip6: z.string().max(64).optional(),
+});
+type StoredQube = z.infer<typeof StoredQube>;
+
+const StoredInventory = z.strictObject({
+  format: z.literal(STATE_FORMAT),
+  version: z.literal(STATE_VERSION),
+  qubes: z.array(StoredQube).max(10000),
+});
+
+export function toStoredText(inventory: Inventory): string {
+  const qubes: StoredQube[] = inventory.list().map((q) => ({
+    name: q.name,
+    qid: q.qid,
+    class: q.klass,
+    ...(q.dispid !== undefined ? { dispid: q.dispid } : {}),
+    netvm: q.netvm,
+    provides_network: q.providesNetwork,
+    features: { ...q.features },
+    tags: [...q.tags],
+    firewall: q.firewall === undefined ? null : q.firewall.map(toApiLine),
+    power: q.power,
+    ...(q.ip !== undefined ? { ip: q.ip } : {}),
+    ...(q.ip6 !== undefined ? { ip6: q.ip6 } : {}),
+  }));
+  return `${JSON.stringify({ format: STATE_FORMAT, version: STATE_VERSION, qubes }, null, 2)}\n`;
+}
+
+/** Why the text is not a valid state; the store wraps it with the file's path. */
+export class InvalidStateTextError extends Error {}
+
+export function parseStoredText(untrustedText: string): Inventory {
+  let untrustedValue: unknown;
+  try {
+    untrustedValue = JSON.parse(untrustedText);
+  } catch (err) {
+    throw new InvalidStateTextError(`not JSON (${err instanceof Error ? err.message.split('\n')[0] : 'parse error'})`);
+  }
+  const parsed = StoredInventory.safeParse(untrustedValue);
+  if (!parsed.success) throw new InvalidStateTextError(describeIssue(parsed.error.issues[0]));
+  try {
+    return Inventory.of(parsed.data.qubes.map(fromStored));
+  } catch (err) {
+    if (err instanceof QnetError) throw new InvalidStateTextError(err.message);
+    throw err;
+  }
+}
+
+function fromStored(s: StoredQube): Qube {
+  return {
+    name: s.name,
+    qid: s.qid,
+    klass: s.class as Qube['klass'],
+    ...(s.dispid !== undefined ? { dispid: s.dispid } : {}),
+    netvm: s.netvm,
+    providesNetwork: s.provides_network,
+    features: s.features,
+    tags: s.tags,
+    ...(s.firewall !== null
+      ? {
+          firewall: s.firewall.map((line, i) => {
+            try {
+              return parseApiRule(line);
+            } catch (err) {
+              throw new InvalidStateTextError(
+                `qube ${JSON.stringify(s.name)}: firewall rule ${i}: ${err instanceof Error ? err.message : String(err)}`,
+              );
+            }
+          }),
+        }
+      : {}),
+    power: s.power,
+    ...(s.ip !== undefined ? { ip: s.ip } : {}),
+    ...(s.ip6 !== undefined ? { ip6: s.ip6 } : {}),
+  };
+}

@@ -1,0 +1,149 @@
+import { QUBE_NAME_RE } from '../../services/schemas/qube-name';
+import { quote } from '../../shared/errors/qnet-error';
+import { MAX_QUBE_ID, planAddresses } from '../address-plan/address-plan';
+import { FirewallRuleError, UnrepresentableRuleError } from '../firewall/firewall-rule-error';
+import { toWireRule } from '../firewall/to-wire-rule';
+import { checkAddressOverride, withCanonicalIp6 } from './address-override';
+import { InvalidInventoryError } from './inventory-error';
+import { QUBE_CLASSES, type Qube } from './qube';
+
+/** Names Qubes refuses besides the pattern: keywords of its own CLI, and the stub-domain suffix. */
+const RESERVED_NAMES = new Set(['none', 'default', 'dom0']);
+
+function fail(qube: string, message: string): never {
+  throw new InvalidInventoryError(`qube ${quote(qube, 32)}: ${message}`);
+}
+
+function isId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_QUBE_ID;
+}
+
+function checkQube(q: Qube): void {
+  if (typeof q.name !== 'string' || !QUBE_NAME_RE.test(q.name)) {
+    throw new InvalidInventoryError(
+      `invalid qube name ${quote(q.name, 40)}: a letter, then letters, digits, "_", "." or "-", 31 at most`,
+    );
+  }
+  if (RESERVED_NAMES.has(q.name) || q.name.endsWith('-dm')) fail(q.name, 'name is reserved');
+  if (!isId(q.qid)) fail(q.name, `qid must be an integer 1-${MAX_QUBE_ID}`);
+  if (!QUBE_CLASSES.includes(q.klass)) fail(q.name, `unknown class ${quote(q.klass)}`);
+  if (q.klass === 'DispVM' ? !isId(q.dispid) : q.dispid !== undefined) {
+    fail(q.name, `a DispVM has a dispid 1-${MAX_QUBE_ID} and no other class has one`);
+  }
+  if (q.power !== 'running' && q.power !== 'halted') fail(q.name, `unknown power state ${quote(q.power)}`);
+  if (q.netvm !== null && typeof q.netvm !== 'string') fail(q.name, 'netvm must be a name or null');
+  if (q.netvm === q.name) fail(q.name, 'a qube cannot be its own netvm');
+  for (const [key, value] of Object.entries(q.features)) {
+    if (typeof value !== 'string') fail(q.name, `feature ${quote(key)} is not a string`);
+  }
+  const overrideError = checkAddressOverride(q);
+  if (overrideError) fail(q.name, overrideError);
+  q.firewall?.forEach((rule, i) => {
+    try {
+      // Expiry is judged when documents are computed; here only the shape matters.
+      toWireRule({ ...rule, expire: undefined });
+    } catch (err) {
+      if (err instanceof FirewallRuleError || err instanceof UnrepresentableRuleError) {
+        fail(q.name, `firewall rule ${i}: ${err.message}`);
+      }
+      throw err;
+    }
+  });
+}
+
+function checkUnique(qubes: readonly Qube[]): void {
+  const seen = new Map<string, string>();
+  const claim = (what: string, value: string, owner: string) => {
+    const prior = seen.get(`${what}=${value}`);
+    if (prior !== undefined) fail(owner, `${what} ${value} is already used by ${quote(prior, 32)}`);
+    seen.set(`${what}=${value}`, owner);
+  };
+  for (const q of qubes) {
+    claim('qid', String(q.qid), q.name);
+    if (q.dispid !== undefined) claim('dispid', String(q.dispid), q.name);
+    const addrs = planAddresses(q);
+    claim('ip', addrs.ip, q.name);
+    claim('ip6', addrs.ip6, q.name);
+  }
+}
+
+function checkNetvms(byName: ReadonlyMap<string, Qube>): void {
+  for (const q of byName.values()) {
+    if (q.netvm === null) continue;
+    const netvm = byName.get(q.netvm);
+    if (!netvm) fail(q.name, `netvm ${quote(q.netvm, 32)} does not exist`);
+    if (!netvm.providesNetwork) fail(q.name, `netvm ${quote(q.netvm, 32)} does not provide network`);
+  }
+  // Colour walk: 1 = on the current path, 2 = known to reach a root.
+  const state = new Map<string, 1 | 2>();
+  for (const start of byName.keys()) {
+    const path: string[] = [];
+    let name: string | null = start;
+    while (name !== null && state.get(name) !== 2) {
+      if (state.get(name) === 1) fail(name, `netvm loop through ${path.map((n) => quote(n, 32)).join(' -> ')}`);
+      state.set(name, 1);
+      path.push(name);
+      name = byName.get(name)!.netvm;
+    }
+    for (const n of path) state.set(n, 2);
+  }
+}
+
+/**
+ * The validated set of qubes. Every instance satisfies Qubes's rules (names,
+ * ids, netvm exists and provides network, no loops, unique addresses);
+ * changes return a new inventory, so a half-applied change is never observed.
+ */
+export class Inventory {
+  private constructor(private readonly byName: ReadonlyMap<string, Qube>) {}
+
+  static readonly EMPTY = new Inventory(new Map());
+
+  static of(qubes: Iterable<Qube>): Inventory {
+    const list: Qube[] = [];
+    const byName = new Map<string, Qube>();
+    for (const given of qubes) {
+      checkQube(given);
+      const q = withCanonicalIp6(given);
+      list.push(q);
+      if (byName.has(q.name)) fail(q.name, 'name is used twice');
+      byName.set(q.name, q);
+    }
+    checkUnique(list);
+    checkNetvms(byName);
+    return new Inventory(byName);
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  get(name: string): Qube | undefined {
+    return this.byName.get(name);
+  }
+
+  /** The qubes keyed by name, for planners that only read. */
+  get map(): ReadonlyMap<string, Qube> {
+    return this.byName;
+  }
+
+  /** In name order, so anything derived from it is deterministic. */
+  list(): Qube[] {
+    return [...this.byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Adds or replaces a qube (by name). */
+  with(qube: Qube): Inventory {
+    const next = new Map(this.byName);
+    next.set(qube.name, qube);
+    return Inventory.of(next.values());
+  }
+
+  /** Removes a qube; refused while another qube still uses it as netvm. */
+  without(name: string): Inventory {
+    if (!this.byName.has(name)) fail(name, 'no such qube');
+    const next = new Map(this.byName);
+    next.delete(name);
+    return Inventory.of(next.values());
+  }
+}

@@ -1,0 +1,32 @@
+import type { FirewallRuleModel } from '../firewall/rule-model';
+
+export type QubeClass = 'AppVM' | 'DispVM' | 'TemplateVM' | 'StandaloneVM';
+export const QUBE_CLASSES: readonly QubeClass[] = ['AppVM', 'DispVM', 'TemplateVM', 'StandaloneVM'];
+
+/** Qubes's power states collapse to whether the qube's vif exists. */
+export type PowerState = 'running' | 'halted';
+
+/** One qube as dom0 knows it. Immutable: a change is a new record. */
+export interface Qube {
+  readonly name: string;
+  /** 1..9999; dom0 is 0 and never networked. */
+  readonly qid: number;
+  readonly klass: QubeClass;
+  /** Only for DispVM: its disposable id, which picks its 10.138.* address. */
+  readonly dispid?: number;
+  /** Name of the qube providing its network, or null for none. */
+  readonly netvm: string | null;
+  readonly providesNetwork: boolean;
+  /** Qubes features are strings; `ipv6` is read from here. */
+  readonly features: Readonly<Record<string, string>>;
+  readonly tags: readonly string[];
+  /**
+   * Undefined means Qubes's default (no firewall.xml: accept everything). An
+   * empty list is a configured firewall with no rules, which drops everything.
+   */
+  readonly firewall?: readonly FirewallRuleModel[];
+  readonly power: PowerState;
+  /** User overrides of the planned addresses (Qubes's `ip` / `ip6` properties). */
+  readonly ip?: string;
+  readonly ip6?: string;
+}

@@ -1,0 +1,26 @@
+import type { Qube } from '../../../dom0-side/inventory/qube';
+
+/** A running AppVM with no netvm; tests override what they care about. */
+export function qube(name: string, qid: number, extra: Partial<Qube> = {}): Qube {
+  return {
+    name,
+    qid,
+    klass: 'AppVM',
+    netvm: null,
+    providesNetwork: false,
+    features: {},
+    tags: [],
+    power: 'running',
+    ...extra,
+  };
+}
+
+/** sys-net → sys-firewall → {work, personal}, the shape of a default Qubes install. */
+export function defaultInstall(): Qube[] {
+  return [
+    qube('sys-net', 2, { providesNetwork: true }),
+    qube('sys-firewall', 3, { providesNetwork: true, netvm: 'sys-net' }),
+    qube('work', 10, { netvm: 'sys-firewall' }),
+    qube('personal', 11, { netvm: 'sys-firewall' }),
+  ];
+}
