@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { planInstall } from '../../../../vm-side/install/install-plan';
+
+const templates = new Map([
+  ['qnet-agent-init.service', 'ExecStart=@AGENT_BIN@ init\nEnvironment=QNET_STATE_DIR=@STATE_DIR@\n'],
+  ['qnet-agent.service', 'ExecStart=@AGENT_BIN@ serve --socket @SOCKET@\n'],
+  ['qrexec-service.sh', '#!/bin/sh\nexec @AGENT_BIN@ service @SERVICE@\n'],
+  ['nm-dispatcher-dns-update.sh', '#!/bin/sh\nexec @AGENT_BIN@ dns-update --from-system\n'],
+]);
+const opts = {
+  agentBin: '/usr/bin/qnet-agent',
+  stateDir: '/var/lib/qnet-agent',
+  runDir: '/run/qnet-agent',
+  services: ['qubes.NetConfig', 'qubes.DnsUpdate'],
+  templates,
+};
+
+describe('planInstall', () => {
+  it('lays units, tmpfiles socket links, executable fallbacks and the NM hook', () => {
+    const entries = planInstall(opts);
+    const byPath = new Map(entries.map((e) => [e.path, e]));
+    assert.deepEqual(
+      [...byPath.keys()],
+      [
+        '/usr/lib/systemd/system/qnet-agent-init.service',
+        '/usr/lib/systemd/system/qnet-agent.service',
+        '/usr/lib/tmpfiles.d/qnet-agent.conf',
+        '/etc/qubes-rpc/qubes.NetConfig',
+        '/etc/qubes-rpc/qubes.DnsUpdate',
+        '/etc/NetworkManager/dispatcher.d/30-qnet-dns-update',
+        '/etc/systemd/system/network.target.wants/qnet-agent-init.service',
+        '/etc/systemd/system/multi-user.target.wants/qnet-agent.service',
+      ],
+    );
+    assert.deepEqual(byPath.get('/usr/lib/systemd/system/qnet-agent.service'), {
+      kind: 'file',
+      path: '/usr/lib/systemd/system/qnet-agent.service',
+      content: 'ExecStart=/usr/bin/qnet-agent serve --socket /run/qnet-agent/agent.sock\n',
+      mode: 0o644,
+    });
+    const tmpfiles = byPath.get('/usr/lib/tmpfiles.d/qnet-agent.conf');
+    assert.ok(tmpfiles?.kind === 'file');
+    assert.ok(tmpfiles.content.includes('L+ /run/qubes-rpc/qubes.NetConfig - - - - /run/qnet-agent/agent.sock\n'));
+    const fallback = byPath.get('/etc/qubes-rpc/qubes.DnsUpdate');
+    assert.deepEqual(fallback?.kind === 'file' && [fallback.content, fallback.mode], [
+      '#!/bin/sh\nexec /usr/bin/qnet-agent service qubes.DnsUpdate\n',
+      0o755,
+    ]);
+  });
+
+  it('fails clearly when a packaging template is missing', () => {
+    assert.throws(
+      () => planInstall({ ...opts, templates: new Map() }),
+      /packaging template qnet-agent-init.service is missing/,
+    );
+  });
+});

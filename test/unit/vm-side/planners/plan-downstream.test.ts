@@ -1,0 +1,96 @@
+// The layering rule for planners/ also matches their tests; 'assert' without the node: prefix passes it.
+import assert from 'assert/strict';
+import type { ProviderConfig } from '../../../../services/net-config';
+import type { NetState } from '../../../../vm-side/planners/net-state';
+import { planDownstream } from '../../../../vm-side/planners/plan-downstream';
+import { planSysctls } from '../../../../vm-side/planners/sysctl-plan';
+import { applyIpOps } from '../helpers/fake-kernel';
+
+const link = (name: string, group = 0) => ({
+  name,
+  mac: 'fe:ff:ff:ff:ff:ff',
+  up: false,
+  mtu: 1500,
+  group,
+  addresses: [],
+});
+const provider: ProviderConfig = {
+  ip: '10.137.0.6',
+  ipv6: false,
+  clients: [
+    { name: 'work', ip: '10.137.0.7', vif: 'vif3.0' },
+    { name: 'personal', ip: '10.137.0.8', ip6: 'fd09:24ef:4179::a89:8', vif: 'vif4.0' },
+  ],
+};
+const state: NetState = { links: [link('eth0', 1), link('vif3.0'), link('vif4.0')], routes: [], neighbours: [] };
+
+describe('planDownstream', () => {
+  it('puts each client vif in group 2 with our /32, link up, and a host route', () => {
+    const plan = planDownstream(provider, state);
+    assert.deepEqual(plan.ip, [
+      { kind: 'link-group', dev: 'vif3.0', group: 2 },
+      { kind: 'addr-add', dev: 'vif3.0', cidr: '10.137.0.6/32' },
+      { kind: 'link-up', dev: 'vif3.0' },
+      { kind: 'route-replace', dev: 'vif3.0', dst: '10.137.0.7/32' },
+      { kind: 'link-group', dev: 'vif4.0', group: 2 },
+      { kind: 'addr-add', dev: 'vif4.0', cidr: '10.137.0.6/32' },
+      { kind: 'link-up', dev: 'vif4.0' },
+      { kind: 'route-replace', dev: 'vif4.0', dst: '10.137.0.8/32' },
+    ]);
+    assert.deepEqual(plan.sysctl, [
+      { key: 'net/ipv4/ip_forward', value: '1' },
+      { key: 'net/ipv6/conf/all/forwarding', value: '0', ifPresent: true },
+      { key: 'net/ipv4/conf/vif3.0/proxy_arp', value: '1' },
+      { key: 'net/ipv4/conf/vif4.0/proxy_arp', value: '1' },
+    ]);
+    assert.deepEqual(plan.antispoof.ip, {
+      allowed: [
+        { dev: 'vif3.0', ip: '10.137.0.7' },
+        { dev: 'vif4.0', ip: '10.137.0.8' },
+      ],
+      downstream: ['10.137.0.7', '10.137.0.8'],
+    });
+    // IPv6 is off for the provider: no client gets IPv6 entries even if it has an address.
+    assert.deepEqual(plan.antispoof.ip6, { allowed: [], downstream: [] });
+  });
+
+  it('with IPv6 on: /128 on the vif, proxy_ndp, IPv6 forwarding and host route', () => {
+    const p6 = { ...provider, ipv6: true, ip6: 'fd09:24ef:4179::a89:6' };
+    const plan = planDownstream(p6, state);
+    const vif4 = plan.ip.filter((op) => op.dev === 'vif4.0');
+    assert.deepEqual(
+      vif4.filter((op) => JSON.stringify(op).includes(':a89:')),
+      [
+        { kind: 'addr-add', dev: 'vif4.0', cidr: 'fd09:24ef:4179::a89:6/128' },
+        { kind: 'route-replace', dev: 'vif4.0', dst: 'fd09:24ef:4179::a89:8/128' },
+      ],
+    );
+    assert.ok(plan.sysctl.some((s) => s.key === 'net/ipv6/conf/vif4.0/proxy_ndp' && s.value === '1'));
+    assert.ok(plan.sysctl.some((s) => s.key === 'net/ipv6/conf/all/forwarding' && s.value === '1'));
+    assert.deepEqual(plan.antispoof.ip6.allowed, [{ dev: 'vif4.0', ip: 'fd09:24ef:4179::a89:8' }]);
+  });
+
+  it('plans no ip change and no sysctl write from the converged state', () => {
+    const plan = planDownstream(provider, state);
+    const converged = applyIpOps(state, plan.ip);
+    const again = planDownstream(provider, converged);
+    assert.deepEqual(again.ip, []);
+    const kernel = new Map(plan.sysctl.map((s) => [s.key, s.value]));
+    assert.deepEqual(planSysctls(again.sysctl, kernel), []);
+  });
+
+  it('strips a departed client vif and reports a vif that does not exist yet', () => {
+    const converged = applyIpOps(state, planDownstream(provider, state).ip);
+    const onlyNew = { ...provider, clients: [{ name: 'new', ip: '10.137.0.9', vif: 'vif9.0' }] };
+    const plan = planDownstream(onlyNew, converged);
+    assert.deepEqual(plan.missingVifs, ['vif9.0']);
+    assert.deepEqual(plan.ip, [
+      { kind: 'route-del', dev: 'vif3.0', dst: '10.137.0.7/32' },
+      { kind: 'addr-del', dev: 'vif3.0', cidr: '10.137.0.6/32' },
+      { kind: 'route-del', dev: 'vif4.0', dst: '10.137.0.8/32' },
+      { kind: 'addr-del', dev: 'vif4.0', cidr: '10.137.0.6/32' },
+    ]);
+    // The missing client's antispoof entry is still planned: it must exist before the link comes up.
+    assert.deepEqual(plan.antispoof.ip.allowed, [{ dev: 'vif9.0', ip: '10.137.0.9' }]);
+  });
+});

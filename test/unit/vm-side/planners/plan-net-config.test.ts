@@ -1,0 +1,92 @@
+// The layering rule for planners/ also matches their tests; 'assert' without the node: prefix passes it.
+import assert from 'assert/strict';
+import type { NetConfigDocument } from '../../../../services/net-config';
+import type { NetState } from '../../../../vm-side/planners/net-state';
+import type { NftTableState } from '../../../../vm-side/planners/nft-state';
+import {
+  describeNetConfigPlan,
+  isEmptyPlan,
+  planNetConfig,
+  type NetConfigObserved,
+  type NetConfigPlan,
+} from '../../../../vm-side/planners/plan-net-config';
+import { applyIpOps, applyNft } from '../helpers/fake-kernel';
+
+const MAC = '00:16:3e:5e:6c:00';
+const net: NetState = {
+  links: [
+    { name: 'eth0', mac: MAC, up: false, mtu: 1500, group: 0, addresses: [] },
+    { name: 'vif3.0', mac: 'fe:ff:ff:ff:ff:ff', up: false, mtu: 1500, group: 0, addresses: [] },
+  ],
+  routes: [],
+  neighbours: [],
+};
+const uplink = {
+  mac: MAC,
+  ip: '10.137.0.6',
+  netmask: '255.255.255.255' as const,
+  gateway: '10.137.0.1',
+  dns: ['10.139.1.1', '10.139.1.2'] as [string, string],
+};
+const provider = { ip: '10.137.0.6', ipv6: false, clients: [{ name: 'work', ip: '10.137.0.7', vif: 'vif3.0' }] };
+const both: NetConfigDocument = { generation: 1, qube: 'sys-firewall', uplink, provider };
+
+const fresh: NetConfigObserved = {
+  net,
+  nft: {},
+  sysctl: new Map(),
+  resolvConf: { content: undefined, protected: false },
+};
+
+/** What the kernel holds after a plan: the fake kernel applied, sysctls and resolv.conf taken. */
+function after(observed: NetConfigObserved, plan: NetConfigPlan): NetConfigObserved {
+  const tables = new Map<string, NftTableState>();
+  if (observed.nft.ip) tables.set('ip qubes', observed.nft.ip);
+  if (observed.nft.ip6) tables.set('ip6 qubes', observed.nft.ip6);
+  const nft = applyNft(tables, plan.nft);
+  const sysctl = new Map(observed.sysctl);
+  for (const op of plan.sysctl) sysctl.set(op.key, op.value);
+  return {
+    net: applyIpOps(observed.net, plan.ip),
+    nft: { ip: nft.get('ip qubes'), ip6: nft.get('ip6 qubes') },
+    sysctl,
+    resolvConf: { content: plan.resolvConf ?? observed.resolvConf.content, protected: false },
+  };
+}
+
+describe('planNetConfig', () => {
+  it('plans both roles in apply order and nothing the second time', () => {
+    const plan = planNetConfig(both, fresh);
+    assert.ok(plan.nft.length > 0 && plan.ip.length > 0 && plan.sysctl.length > 0);
+    assert.equal(plan.resolvConf, 'nameserver 10.139.1.1\nnameserver 10.139.1.2\n');
+    assert.deepEqual(plan.conntrackPurge, ['10.137.0.7']);
+    const lines = describeNetConfigPlan(plan, '/etc/resolv.conf');
+    assert.ok(lines[0].startsWith('nft '));
+    assert.equal(lines.at(-1), 'write /etc/resolv.conf: "nameserver 10.139.1.1\\nnameserver 10.139.1.2\\n"');
+    assert.ok(isEmptyPlan(planNetConfig(both, after(fresh, plan), both)));
+  });
+
+  it('removes exactly what the previous uplink set when the qube loses its netvm', () => {
+    const converged = after(fresh, planNetConfig({ ...both, provider: undefined }, fresh));
+    const plan = planNetConfig({ generation: 2, qube: 'sys-firewall' }, converged, { ...both, provider: undefined });
+    assert.deepEqual(plan.ip, [
+      { kind: 'route-del', dev: 'eth0', dst: '10.137.0.1/32' },
+      { kind: 'route-del', dev: 'eth0', dst: '0.0.0.0/0', via: '10.137.0.1' },
+      { kind: 'neigh-del', dev: 'eth0', ip: '10.137.0.1' },
+      { kind: 'addr-del', dev: 'eth0', cidr: '10.137.0.6/32' },
+    ]);
+    assert.deepEqual(plan.nft, []);
+  });
+
+  it('giving up the provider role empties the sets, strips the vifs and stops forwarding, keeping the tables', () => {
+    const converged = after(fresh, planNetConfig(both, fresh));
+    const plan = planNetConfig({ ...both, generation: 2, provider: undefined }, converged, both);
+    assert.ok(plan.nft.every((cmd) => 'delete' in cmd && 'element' in (cmd.delete as object)));
+    assert.deepEqual(plan.sysctl, [{ key: 'net/ipv4/ip_forward', value: '0', ifPresent: true }]);
+    assert.deepEqual(plan.conntrackPurge, ['10.137.0.7']);
+    assert.deepEqual(plan.ip, [
+      { kind: 'route-del', dev: 'vif3.0', dst: '10.137.0.7/32' },
+      { kind: 'addr-del', dev: 'vif3.0', cidr: '10.137.0.6/32' },
+    ]);
+  });
+});

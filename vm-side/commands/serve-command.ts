@@ -1,0 +1,33 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { parseCli, writeLine, UsageError, type CliIo } from '../../shared/cli/cli';
+import { Logger } from '../../shared/logging/logger';
+import { runSocketService } from '../../shared/runtime/service-commands';
+import { Converger } from '../boot/converge';
+import { agentSocketPath } from '../config/agent-config';
+import { PATH_FLAGS, pathOverrides, type AgentRoot } from './agent-root';
+
+const HELP = `usage: qnet-agent serve [--socket PATH] [--state-dir DIR] [--run-dir DIR]
+
+The socket form: one long-running agent serves every qrexec call on PATH
+(default RUN_DIR/agent.sock). Before it serves, every saved document is
+re-applied, so the kernel holds what dom0 last pushed. SIGTERM stops it and
+never removes a firewall table.`;
+
+export async function runServeCommand(argv: string[], io: CliIo, root: AgentRoot): Promise<number> {
+  const { values, positionals } = parseCli(argv, { ...PATH_FLAGS, socket: { type: 'string' } });
+  if (values.help) {
+    writeLine(io.stdout, HELP);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const config = root.config(io.env, pathOverrides(values));
+  const container = root.build(config, io.env);
+  const socket = values.socket ?? agentSocketPath(config);
+  await mkdir(dirname(socket), { recursive: true, mode: 0o755 });
+  return runSocketService(container, socket, async () => {
+    const result = await container.resolve(Converger).converge();
+    await root.convergeExtras(container);
+    container.resolve(Logger).info('converged', { applied: result.applied, failed: result.failed });
+  });
+}

@@ -1,0 +1,63 @@
+import { join } from 'node:path';
+import { token } from '../../shared/di/token';
+
+/**
+ * Every path and binary the agent touches. Nothing is hard-coded beyond these
+ * defaults, so the simulator can run many agents side by side, one per network
+ * namespace, each with its own state, sockets and resolv.conf.
+ */
+export interface AgentConfig {
+  /** Applied documents, one file per service (QNET_STATE_DIR). */
+  readonly stateDir: string;
+  /** The agent's socket lives here (QNET_RUN_DIR). */
+  readonly runDir: string;
+  /** The resolv.conf the guest role manages (QNET_RESOLV_CONF): /etc is shared between namespaces. */
+  readonly resolvConf: string;
+  /** Qubes convention: a file listed (whole line) in any file here is left alone. */
+  readonly protectedFilesDir: string;
+  /** systemd-resolved's list of real upstream servers, read by `dns-update --from-system`. */
+  readonly resolvedConf: string;
+  /** /proc/sys/net is per network namespace for the process that opens it. */
+  readonly sysctlRoot: string;
+  readonly ipBinary: string;
+  readonly nftBinary: string;
+  readonly conntrackBinary: string;
+  /** The qrexec target of the boot-time pull. */
+  readonly dom0Target: string;
+  readonly initTimeoutMs: number;
+  readonly initAttempts: number;
+  readonly initRetryDelayMs: number;
+}
+export const AgentConfig = token<AgentConfig>('AgentConfig');
+
+export const AGENT_SOCKET_NAME = 'agent.sock';
+
+export function agentSocketPath(config: Pick<AgentConfig, 'runDir'>): string {
+  return join(config.runDir, AGENT_SOCKET_NAME);
+}
+
+const positive = (text: string | undefined, fallback: number) => {
+  const n = Number(text);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+};
+
+/** Defaults, then the environment, then explicit overrides (command-line flags). */
+export function agentConfigFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<AgentConfig> = {}): AgentConfig {
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return {
+    stateDir: env.QNET_STATE_DIR || '/var/lib/qnet-agent',
+    runDir: env.QNET_RUN_DIR || '/run/qnet-agent',
+    resolvConf: env.QNET_RESOLV_CONF || '/etc/resolv.conf',
+    protectedFilesDir: env.QNET_PROTECTED_FILES_DIR || '/etc/qubes/protected-files.d',
+    resolvedConf: env.QNET_RESOLVED_CONF || '/run/systemd/resolve/resolv.conf',
+    sysctlRoot: env.QNET_SYSCTL_ROOT || '/proc/sys',
+    ipBinary: env.QNET_IP || 'ip',
+    nftBinary: env.QNET_NFT || 'nft',
+    conntrackBinary: env.QNET_CONNTRACK || 'conntrack',
+    dom0Target: env.QNET_DOM0_TARGET || '@adminvm',
+    initTimeoutMs: positive(env.QNET_INIT_TIMEOUT_MS, 10_000),
+    initAttempts: positive(env.QNET_INIT_ATTEMPTS, 5),
+    initRetryDelayMs: positive(env.QNET_INIT_RETRY_DELAY_MS, 1_000),
+    ...defined,
+  };
+}

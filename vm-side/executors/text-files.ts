@@ -1,0 +1,45 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { injectable } from 'tsyringe';
+import { token } from '../../shared/di/token';
+import { atomicWriteFile } from '../../shared/fs/atomic-write';
+
+/** The few plain files the agent reads and writes (resolv.conf, protected-files.d); a seam for tests. */
+export interface TextFiles {
+  /** undefined when the file does not exist. */
+  read(path: string): Promise<string | undefined>;
+  /** Every file's text in a directory (empty when it does not exist). */
+  readAll(dir: string): Promise<string[]>;
+  write(path: string, content: string, mode?: number): Promise<void>;
+}
+export const TextFiles = token<TextFiles>('TextFiles');
+
+const missing = (err: unknown) => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
+
+@injectable()
+export class NodeTextFiles implements TextFiles {
+  async read(path: string): Promise<string | undefined> {
+    try {
+      return await readFile(path, 'utf8');
+    } catch (err) {
+      if (missing(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async readAll(dir: string): Promise<string[]> {
+    let names: string[];
+    try {
+      names = (await readdir(dir)).sort();
+    } catch (err) {
+      if (missing(err)) return [];
+      throw err;
+    }
+    const texts = await Promise.all(names.map((n) => this.read(join(dir, n)).catch(() => undefined)));
+    return texts.filter((t): t is string => t !== undefined);
+  }
+
+  write(path: string, content: string, mode = 0o644): Promise<void> {
+    return atomicWriteFile(path, content, mode);
+  }
+}

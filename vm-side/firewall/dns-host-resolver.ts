@@ -1,0 +1,45 @@
+import { Resolver } from 'node:dns/promises';
+import { inject, injectable } from 'tsyringe';
+import { HostResolverOptions, type FamilyLookup, type HostLookup, type HostResolver } from './host-resolver';
+
+interface RecordWithTtl {
+  address: string;
+  ttl: number;
+}
+
+/** c-ares codes that mean "the name has no record of this type", which is an answer, not a failure. */
+const NO_DATA = new Set(['ENODATA']);
+
+/**
+ * node:dns with `{ttl: true}`, so every answer carries the TTL the refresh is
+ * scheduled by (section 5: upstream resolved once and never again).
+ */
+@injectable()
+export class DnsHostResolver implements HostResolver {
+  private readonly resolver: Resolver;
+
+  constructor(@inject(HostResolverOptions) options: HostResolverOptions) {
+    this.resolver = new Resolver({ timeout: options.timeoutMs ?? 2000, tries: options.tries ?? 2 });
+    if (options.servers && options.servers.length > 0) this.resolver.setServers([...options.servers]);
+  }
+
+  async resolve(name: string): Promise<HostLookup> {
+    const [ip, ip6] = await Promise.all([
+      this.family(() => this.resolver.resolve4(name, { ttl: true })),
+      this.family(() => this.resolver.resolve6(name, { ttl: true })),
+    ]);
+    return { ip, ip6 };
+  }
+
+  private async family(lookup: () => Promise<RecordWithTtl[]>): Promise<FamilyLookup> {
+    try {
+      const records = await lookup();
+      if (records.length === 0) return { addresses: [] };
+      return { addresses: records.map((r) => r.address), ttl: Math.min(...records.map((r) => r.ttl)) };
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string' && NO_DATA.has(code)) return { addresses: [] };
+      return { error: typeof code === 'string' ? code : 'lookup failed' };
+    }
+  }
+}

@@ -1,0 +1,191 @@
+import { inject, injectable } from 'tsyringe';
+import type { ClientFirewall } from '../../services/firewall-sync';
+import { Logger } from '../../shared/logging/logger';
+import { NftExecutor, type NftCommand } from '../executors/nft-executor';
+import { Clock } from './clock';
+import { ConntrackExecutor } from './conntrack-executor';
+import { FirewallNotAppliedError, describeCause } from './firewall-errors';
+import { NameCache } from './name-cache';
+import {
+  EMPTY_INSTALLED,
+  FAMILIES,
+  type ConntrackSweep,
+  type FirewallPlan,
+  type InstalledFirewall,
+  type ReportedFailure,
+} from './planners/firewall-model';
+import { FIREWALL_TABLE } from './planners/firewall-names';
+import { planBaseTables } from './planners/plan-base-tables';
+import {
+  collectFailures,
+  dsthostNames,
+  nextRuleWake,
+  planFirewall,
+  type FirewallPlanInput,
+} from './planners/plan-firewall';
+import { toInstalledFirewall } from './planners/to-installed-firewall';
+
+/** A client whose rules the kernel refused is retried this often (a transient failure heals by itself). */
+const FAILED_RETRY_MS = 30_000;
+
+/**
+ * Keeps the `qubes-firewall` tables equal to the last document: plans, applies
+ * in one transaction, falls back to dropping a client whose rules the kernel
+ * refuses, sweeps conntrack, and wakes up when a rule expires or a name's TTL
+ * runs out. Every operation runs one at a time.
+ */
+@injectable()
+export class FirewallEngine {
+  private installed: InstalledFirewall = EMPTY_INSTALLED;
+  private desired: readonly ClientFirewall[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+  private cancelWake: (() => void) | undefined;
+  private disposed = false;
+
+  constructor(
+    @inject(NftExecutor) private readonly nft: NftExecutor,
+    @inject(ConntrackExecutor) private readonly conntrack: ConntrackExecutor,
+    @inject(NameCache) private readonly names: NameCache,
+    @inject(Clock) private readonly clock: Clock,
+    @inject(Logger) private readonly log: Logger,
+  ) {}
+
+  /**
+   * Creates the tables with their policy-drop forward chain where missing, so
+   * a freshly booted or restarted provider forwards nothing from clients until
+   * a document is applied. Existing tables and client chains are left alone.
+   */
+  ensureBaseTables(): Promise<void> {
+    return this.serial(async () => {
+      const observed = await this.observe();
+      const commands = FAMILIES.filter((f) => !observed.base[f]).flatMap((f) => planBaseTables(f));
+      if (commands.length > 0) await this.nft.apply({ commands });
+      this.installed = { ...observed, base: { ip: true, ip6: true } };
+    });
+  }
+
+  /** Re-reads what the kernel holds (a restart loses our memory of it) and applies `clients` over it. */
+  converge(clients: readonly ClientFirewall[]): Promise<ReportedFailure[]> {
+    return this.serial(async () => {
+      this.installed = await this.observe();
+      return this.applyNow(clients);
+    });
+  }
+
+  apply(clients: readonly ClientFirewall[]): Promise<ReportedFailure[]> {
+    return this.serial(() => this.applyNow(clients));
+  }
+
+  /** The wake-up: re-resolve expired names and drop expired rules; only affected clients are rewritten. */
+  refresh(): Promise<ReportedFailure[]> {
+    return this.serial(() => this.applyNow(this.desired));
+  }
+
+  /** Cancels the pending wake-up only. The tables stay: no table would mean no filtering. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    this.cancelWake?.();
+    this.cancelWake = undefined;
+  }
+
+  private async applyNow(clients: readonly ClientFirewall[]): Promise<ReportedFailure[]> {
+    const now = this.clock.now();
+    const used = new Set(clients.flatMap(dsthostNames));
+    this.names.retain(used);
+    await this.names.refresh(used, now);
+    const input = { clients, names: this.names.table(), nowMs: now };
+    const plan = planFirewall({ ...input, installed: this.installed });
+    const sweeps: ConntrackSweep[] = [];
+    let retryAt: number | undefined;
+    try {
+      await this.nft.apply({ commands: plan.commands });
+      this.installed = plan.installed;
+      sweeps.push(...plan.sweeps);
+    } catch (err) {
+      this.log.warn('firewall batch refused; retrying client by client', { error: describeCause(err) });
+      const refused = await this.recover(plan, input, err, sweeps);
+      if (refused) retryAt = now + FAILED_RETRY_MS;
+    }
+    this.desired = clients;
+    await this.sweep(sweeps);
+    this.armWake([nextRuleWake(this.installed.clients).nextWakeAt, this.names.nextExpiry(), retryAt]);
+    return collectFailures(clients, this.installed.clients);
+  }
+
+  /**
+   * One transaction failed as a whole: first put every changed client on a
+   * drop-only chain (one transaction, so nothing changes opens up), then give
+   * each its real rules in a transaction of its own. A client the kernel still
+   * refuses stays dropped and is reported.
+   */
+  private async recover(
+    failed: FirewallPlan,
+    input: Omit<FirewallPlanInput, 'installed'>,
+    cause: unknown,
+    sweeps: ConntrackSweep[],
+  ): Promise<boolean> {
+    const reason = `rules could not be applied (${describeCause(cause, 200)})`;
+    const failClosed = new Map(failed.changedClients.map((ip) => [ip, reason]));
+    const closed = planFirewall({ ...input, installed: this.installed, failClosed });
+    try {
+      await this.nft.apply({ commands: closed.commands });
+    } catch (err) {
+      throw new FirewallNotAppliedError(describeCause(err), { cause: err });
+    }
+    this.installed = closed.installed;
+    sweeps.push(...closed.sweeps);
+    let refused = false;
+    for (const ip of failed.changedClients) {
+      const one = planFirewall({ ...input, installed: this.installed, scope: new Set([ip]) });
+      try {
+        await this.nft.apply({ commands: one.commands });
+        this.installed = one.installed;
+        sweeps.push(...one.sweeps);
+      } catch (err) {
+        refused = true;
+        this.log.error('client firewall refused; its traffic stays dropped', { client: ip, error: describeCause(err) });
+      }
+    }
+    return refused;
+  }
+
+  private async sweep(sweeps: readonly ConntrackSweep[]): Promise<void> {
+    if (sweeps.length === 0) return;
+    try {
+      const deleted = await this.conntrack.sweep(sweeps);
+      if (deleted > 0) this.log.info('conntrack entries removed', { deleted });
+    } catch (err) {
+      // The rules are in place; old flows surviving is worse than nothing but must not undo them.
+      this.log.warn('conntrack sweep failed', { error: describeCause(err) });
+    }
+  }
+
+  private armWake(wakes: readonly (number | undefined)[]): void {
+    this.cancelWake?.();
+    this.cancelWake = undefined;
+    const candidates = wakes.filter((t): t is number => t !== undefined);
+    if (this.disposed || candidates.length === 0) return;
+    const at = Math.min(...candidates);
+    this.cancelWake = this.clock.schedule(at, () => {
+      this.refresh().catch((err: unknown) => this.log.error('firewall refresh failed', { error: describeCause(err) }));
+    });
+  }
+
+  private async observe(): Promise<InstalledFirewall> {
+    const nftables: NftCommand[] = [];
+    for (const family of FAMILIES) {
+      try {
+        nftables.push(...(await this.nft.list(family, FIREWALL_TABLE)).nftables);
+      } catch {
+        // No such table yet: the first plan creates it.
+      }
+    }
+    return toInstalledFirewall({ nftables });
+  }
+
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,98 @@
+import { inject, injectable } from 'tsyringe';
+import type { CallContext } from '../../shared/contract/call-context';
+import type { RequestOf, ResponseOf } from '../../shared/contract/define-service';
+import type { ServiceHandler } from '../../shared/contract/service-handler';
+import { FirewallSync, FirewallSyncDocument } from '../../services/firewall-sync';
+import { Logger } from '../../shared/logging/logger';
+import { DocumentStore } from '../state/document-store';
+import { describeCause } from './firewall-errors';
+import { FirewallEngine } from './firewall-engine';
+import type { ReportedFailure } from './planners/firewall-model';
+
+type Request = RequestOf<typeof FirewallSync>;
+type Response = ResponseOf<typeof FirewallSync>;
+
+const MAX_FAILURES = 4096;
+const MAX_MESSAGE = 512;
+
+/**
+ * `qubes.FirewallSync` in a network-providing qube. Generations make a
+ * replayed or reordered push harmless: anything not newer than the held
+ * document is answered with the held generation and changes nothing.
+ */
+@injectable()
+export class FirewallSyncHandler implements ServiceHandler<typeof FirewallSync> {
+  readonly service = FirewallSync;
+  private held: number | undefined;
+  private loaded = false;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    @inject(FirewallEngine) private readonly engine: FirewallEngine,
+    @inject(DocumentStore) private readonly store: DocumentStore,
+    @inject(Logger) private readonly log: Logger,
+  ) {}
+
+  /**
+   * At agent start, before serving: tables with a policy-drop forward chain
+   * first (fail closed while nothing is known), then the saved document.
+   */
+  converge(): Promise<void> {
+    return this.serial(async () => {
+      await this.engine.ensureBaseTables();
+      const saved = await this.load();
+      if (!saved) return;
+      try {
+        const failures = await this.engine.converge(saved.clients);
+        if (failures.length > 0) this.log.warn('firewall converged with failures', { failures: failures.length });
+      } catch (err) {
+        // Not applied means not held: dom0's next push of any generation must be taken, not refused as stale.
+        // Serving on is safe: the base tables already drop client traffic.
+        this.held = undefined;
+        this.log.error('saved firewall document could not be applied', { error: describeCause(err) });
+      }
+    });
+  }
+
+  handle(request: Request, _ctx?: CallContext): Promise<Response> {
+    return this.serial(async () => {
+      if (!this.loaded) await this.load();
+      if (this.held !== undefined && request.generation <= this.held) {
+        this.log.info('stale firewall document ignored', { generation: request.generation, held: this.held });
+        return { appliedGeneration: this.held, failures: [] };
+      }
+      const failures = await this.engine.apply(request.clients);
+      await this.store.save(FirewallSync.name, request.generation, request);
+      this.held = request.generation;
+      return { appliedGeneration: request.generation, failures: toResponseFailures(failures) };
+    });
+  }
+
+  async dispose(): Promise<void> {
+    await this.engine.dispose();
+  }
+
+  /** The saved document is our own file, but a disk or a hand edit can corrupt it: parse it like any input. */
+  private async load(): Promise<FirewallSyncDocument | undefined> {
+    this.loaded = true;
+    const stored = await this.store.load(FirewallSync.name);
+    if (!stored) return undefined;
+    const parsed = FirewallSyncDocument.safeParse(stored.document);
+    if (!parsed.success) {
+      this.log.error('saved firewall document is invalid; waiting for dom0', { error: describeCause(parsed.error) });
+      return undefined;
+    }
+    this.held = parsed.data.generation;
+    return parsed.data;
+  }
+
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function toResponseFailures(failures: readonly ReportedFailure[]): Response['failures'] {
+  return failures.slice(0, MAX_FAILURES).map((f) => ({ ...f, message: f.message.slice(0, MAX_MESSAGE) }));
+}

@@ -1,0 +1,33 @@
+import { Lifecycle, type DependencyContainer } from 'tsyringe';
+import { ServiceHandler } from '../../shared/contract/service-handler';
+import { Clock, SystemClock } from './clock';
+import { ConntrackExecutor } from './conntrack-executor';
+import { ConntrackToolExecutor } from './conntrack-tool-executor';
+import { DnsHostResolver } from './dns-host-resolver';
+import { FirewallEngine } from './firewall-engine';
+import { FirewallSyncHandler } from './firewall-sync-handler';
+import { HostResolver, HostResolverOptions } from './host-resolver';
+import { NameCache } from './name-cache';
+
+/**
+ * Wires `qubes.FirewallSync` into the agent's container. Relies on the root's
+ * CommandRunner, NftExecutor, Logger and DocumentStore. The seams (Clock,
+ * HostResolver and its options, ConntrackExecutor) get real defaults unless
+ * the root registered its own first (the simulator points the resolver at its
+ * own DNS server). The agent resolves `FirewallSyncHandler` and awaits
+ * `converge()` before it serves calls.
+ */
+export function registerFirewall(container: DependencyContainer): void {
+  const singleton = { lifecycle: Lifecycle.Singleton } as const;
+  if (!container.isRegistered(Clock, true)) container.register(Clock, { useValue: new SystemClock() });
+  if (!container.isRegistered(HostResolverOptions, true)) container.register(HostResolverOptions, { useValue: {} });
+  if (!container.isRegistered(HostResolver, true))
+    container.register(HostResolver, { useClass: DnsHostResolver }, singleton);
+  if (!container.isRegistered(ConntrackExecutor, true)) {
+    container.register(ConntrackExecutor, { useClass: ConntrackToolExecutor }, singleton);
+  }
+  container.register(NameCache, { useClass: NameCache }, singleton);
+  container.register(FirewallEngine, { useClass: FirewallEngine }, singleton);
+  container.register(FirewallSyncHandler, { useClass: FirewallSyncHandler }, singleton);
+  container.register(ServiceHandler, { useToken: FirewallSyncHandler });
+}

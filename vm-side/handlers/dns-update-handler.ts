@@ -1,0 +1,26 @@
+import { inject, injectable } from 'tsyringe';
+import { DnsUpdate, type DnsUpdateDocument } from '../../services/dns-update';
+import type { CallContext } from '../../shared/contract/call-context';
+import type { ResponseOf } from '../../shared/contract/define-service';
+import type { ServiceHandler } from '../../shared/contract/service-handler';
+import { GenerationGate } from '../apply/generation-gate';
+import { DnsUpdateApplier } from '../apply/dns-update-applier';
+
+/**
+ * Called by dom0 and by this qube's own uplink hook (`dns-update
+ * --from-system`, which goes through the gate directly); policy decides who
+ * else may.
+ */
+@injectable()
+export class DnsUpdateHandler implements ServiceHandler<typeof DnsUpdate> {
+  readonly service = DnsUpdate;
+
+  constructor(
+    @inject(GenerationGate) private readonly gate: GenerationGate,
+    @inject(DnsUpdateApplier) private readonly applier: DnsUpdateApplier,
+  ) {}
+
+  async handle(request: DnsUpdateDocument, _ctx: CallContext): Promise<ResponseOf<typeof DnsUpdate>> {
+    return this.gate.submit(this.applier, request);
+  }
+}

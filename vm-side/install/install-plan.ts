@@ -1,0 +1,83 @@
+import { AGENT_SOCKET_NAME } from '../config/agent-config';
+
+/** One file `install --root` lays down, relative to the root. */
+export type InstallEntry =
+  | { readonly kind: 'file'; readonly path: string; readonly content: string; readonly mode: number }
+  | { readonly kind: 'symlink'; readonly path: string; readonly target: string };
+
+export interface InstallOptions {
+  readonly agentBin: string;
+  readonly stateDir: string;
+  readonly runDir: string;
+  /** The services the agent serves: each gets a qrexec entry. */
+  readonly services: readonly string[];
+  /** Packaging templates by file name (vm-side/packaging). */
+  readonly templates: ReadonlyMap<string, string>;
+}
+
+export const QREXEC_RUN_DIR = '/run/qubes-rpc';
+export const QREXEC_ETC_DIR = '/etc/qubes-rpc';
+
+function fill(template: string, values: Record<string, string>): string {
+  return template.replace(/@([A-Z_]+)@/g, (whole, key: string) => values[key] ?? whole);
+}
+
+/**
+ * Every file of the agent's installation. qrexec looks a service up in
+ * /run/qubes-rpc, then /usr/local/etc/qubes-rpc, then /etc/qubes-rpc, and a
+ * dangling symlink counts as absent; so the socket symlinks go to
+ * /run/qubes-rpc (made at each boot by tmpfiles.d) and the executable
+ * fallbacks to /etc/qubes-rpc: while the agent is down, calls still work.
+ */
+export function planInstall(opts: InstallOptions): InstallEntry[] {
+  const socket = `${opts.runDir.replace(/\/$/, '')}/${AGENT_SOCKET_NAME}`;
+  const values = { AGENT_BIN: opts.agentBin, STATE_DIR: opts.stateDir, RUN_DIR: opts.runDir, SOCKET: socket };
+  const template = (name: string) => {
+    const text = opts.templates.get(name);
+    if (text === undefined) throw new Error(`packaging template ${name} is missing`);
+    return text;
+  };
+  const tmpfiles = [
+    '# qnet-agent: qrexec finds the agent socket here first; while the agent is down the links dangle',
+    '# and qrexec falls back to the executables in /etc/qubes-rpc.',
+    `d ${QREXEC_RUN_DIR} 0755 root root -`,
+    ...opts.services.map((svc) => `L+ ${QREXEC_RUN_DIR}/${svc} - - - - ${socket}`),
+    '',
+  ].join('\n');
+  return [
+    ...['qnet-agent-init.service', 'qnet-agent.service'].map((unit): InstallEntry => ({
+      kind: 'file',
+      path: `/usr/lib/systemd/system/${unit}`,
+      content: fill(template(unit), values),
+      mode: 0o644,
+    })),
+    { kind: 'file', path: '/usr/lib/tmpfiles.d/qnet-agent.conf', content: tmpfiles, mode: 0o644 },
+    ...opts.services.map((svc): InstallEntry => ({
+      kind: 'file',
+      path: `${QREXEC_ETC_DIR}/${svc}`,
+      content: fill(template('qrexec-service.sh'), { ...values, SERVICE: svc }),
+      mode: 0o755,
+    })),
+    {
+      kind: 'file',
+      path: '/etc/NetworkManager/dispatcher.d/30-qnet-dns-update',
+      content: fill(template('nm-dispatcher-dns-update.sh'), values),
+      mode: 0o755,
+    },
+    // Enabled the way `systemctl enable` would, so an image built with --root boots with them.
+    ...[
+      ['network.target.wants', 'qnet-agent-init.service'],
+      ['multi-user.target.wants', 'qnet-agent.service'],
+    ].map(([wants, unit]): InstallEntry => ({
+      kind: 'symlink',
+      path: `/etc/systemd/system/${wants}/${unit}`,
+      target: `/usr/lib/systemd/system/${unit}`,
+    })),
+  ];
+}
+
+export function describeInstallEntry(e: InstallEntry): string {
+  return e.kind === 'file'
+    ? `file ${e.path} (mode ${e.mode.toString(8)}, ${e.content.length} bytes)`
+    : `symlink ${e.path} -> ${e.target}`;
+}

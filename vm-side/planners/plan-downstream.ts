@@ -1,0 +1,99 @@
+import type { DownstreamClient, ProviderConfig } from '../../services/net-config';
+import { CLIENT_IFGROUP } from './base-ruleset';
+import type { IpOp } from './ip-plan';
+import type { LinkState, NetState } from './net-state';
+import type { AntispoofEntries } from './plan-base-ruleset';
+import type { SysctlOp } from './sysctl-plan';
+
+export interface DownstreamPlan {
+  readonly ip: readonly IpOp[];
+  /** Desired values; the caller compares them with the kernel's (planSysctls). */
+  readonly sysctl: readonly SysctlOp[];
+  readonly antispoof: { readonly ip: AntispoofEntries; readonly ip6: AntispoofEntries };
+  /** Clients whose vif does not exist (yet): their antispoof entries are in place, their link is not touched. */
+  readonly missingVifs: readonly string[];
+}
+
+const v6On = (provider: ProviderConfig, client: DownstreamClient) => provider.ipv6 && client.ip6 !== undefined;
+
+/** The provider's own addresses on every vif: /32, and /128 when IPv6 is on (answered through proxy_ndp). */
+function vifAddresses(provider: ProviderConfig): string[] {
+  return [`${provider.ip}/32`, ...(provider.ipv6 && provider.ip6 ? [`${provider.ip6}/128`] : [])];
+}
+
+/** Removes what is ours on a vif but not wanted: addresses and non-kernel routes. */
+function planStale(link: LinkState, observed: NetState, wantAddrs: string[], wantRoutes: string[]): IpOp[] {
+  const dev = link.name;
+  // Routes first: deleting the last address flushes them, and a route-del after that would fail the batch.
+  const ops: IpOp[] = observed.routes
+    .filter((r) => r.dev === dev && !r.kernel && !wantRoutes.includes(r.dst))
+    .map((r) => ({ kind: 'route-del', dev, dst: r.dst }));
+  for (const cidr of link.addresses) if (!wantAddrs.includes(cidr)) ops.push({ kind: 'addr-del', dev, cidr });
+  return ops;
+}
+
+function planClient(provider: ProviderConfig, client: DownstreamClient, link: LinkState, observed: NetState): IpOp[] {
+  const dev = link.name;
+  const addrs = vifAddresses(provider);
+  const routes = [`${client.ip}/32`, ...(v6On(provider, client) ? [`${client.ip6}/128`] : [])];
+  const ops: IpOp[] = [];
+  if (link.group !== CLIENT_IFGROUP) ops.push({ kind: 'link-group', dev, group: CLIENT_IFGROUP });
+  // Add before delete, as for the guest: losing the last address flushes the vif's routes.
+  for (const cidr of addrs) if (!link.addresses.includes(cidr)) ops.push({ kind: 'addr-add', dev, cidr });
+  ops.push(...planStale(link, observed, addrs, routes));
+  if (!link.up) ops.push({ kind: 'link-up', dev });
+  for (const dst of routes) {
+    const present = observed.routes.some((r) => r.dev === dev && r.dst === dst && !r.via && !r.kernel);
+    if (!present) ops.push({ kind: 'route-replace', dev, dst });
+  }
+  return ops;
+}
+
+/**
+ * A network-providing qube's side of its clients (DESIGN.md section 3): per
+ * client, the antispoof entries, group 2, its own address on the vif, the
+ * host route, proxy ARP/NDP; forwarding on. A vif in group 2 that no client
+ * claims any more loses its addresses and routes; its antispoof entries go
+ * with the set update, so whatever it still sends is dropped.
+ */
+export function planDownstream(provider: ProviderConfig, observed: NetState): DownstreamPlan {
+  const byName = new Map(observed.links.map((l) => [l.name, l]));
+  const ip: IpOp[] = [];
+  const missingVifs: string[] = [];
+  const sysctl: SysctlOp[] = [
+    { key: 'net/ipv4/ip_forward', value: '1' },
+    provider.ipv6
+      ? { key: 'net/ipv6/conf/all/forwarding', value: '1' }
+      : { key: 'net/ipv6/conf/all/forwarding', value: '0', ifPresent: true },
+  ];
+  for (const client of provider.clients) {
+    const link = byName.get(client.vif);
+    if (!link) {
+      missingVifs.push(client.vif);
+      continue;
+    }
+    ip.push(...planClient(provider, client, link, observed));
+    sysctl.push({ key: `net/ipv4/conf/${client.vif}/proxy_arp`, value: '1' });
+    if (provider.ipv6) sysctl.push({ key: `net/ipv6/conf/${client.vif}/proxy_ndp`, value: '1' });
+  }
+  const claimed = new Set(provider.clients.map((c) => c.vif));
+  for (const link of observed.links) {
+    if (link.group === CLIENT_IFGROUP && !claimed.has(link.name)) ip.push(...planStale(link, observed, [], []));
+  }
+  const clients6 = provider.clients.filter((c) => v6On(provider, c));
+  return {
+    ip,
+    sysctl,
+    missingVifs,
+    antispoof: {
+      ip: {
+        allowed: provider.clients.map((c) => ({ dev: c.vif, ip: c.ip })),
+        downstream: provider.clients.map((c) => c.ip),
+      },
+      ip6: {
+        allowed: clients6.map((c) => ({ dev: c.vif, ip: c.ip6 as string })),
+        downstream: clients6.map((c) => c.ip6 as string),
+      },
+    },
+  };
+}

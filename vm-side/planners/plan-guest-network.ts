@@ -1,0 +1,108 @@
+import type { Uplink } from '../../services/net-config';
+import { NETVM_VIF_MAC } from '../../services/schemas/mac-address';
+import { InterfaceNotFoundError } from './planner-errors';
+import type { IpOp, IpPlan } from './ip-plan';
+import type { NetState, RouteState } from './net-state';
+
+/** The uplink sits in interface group 1: the provider ruleset masquerades toward it. */
+export const UPLINK_GROUP = 1;
+
+interface DesiredRoute {
+  readonly dst: string;
+  readonly via?: string;
+  readonly onlink?: boolean;
+}
+
+const sameRoute = (want: DesiredRoute, have: RouteState) =>
+  have.dst === want.dst && have.via === want.via && have.onlink === Boolean(want.onlink);
+
+/** Gateways as host routes plus an onlink default: Qubes routes by /32, never by a shared subnet. */
+export function desiredRoutes(uplink: Uplink): DesiredRoute[] {
+  const routes: DesiredRoute[] = [
+    { dst: `${uplink.gateway}/32` },
+    { dst: '0.0.0.0/0', via: uplink.gateway, onlink: true },
+  ];
+  if (uplink.ip6 && uplink.gateway6) {
+    routes.push({ dst: `${uplink.gateway6}/128` }, { dst: '::/0', via: uplink.gateway6, onlink: true });
+  }
+  return routes;
+}
+
+/**
+ * The guest's own link, chosen by MAC. Pure: observed state in, the `ip`
+ * operations that close the gap out; from the converged state it returns no
+ * operation at all. What a previous document left (an old address, IPv6 after
+ * it was turned off) is removed.
+ */
+export function planGuestNetwork(uplink: Uplink, observed: NetState): IpPlan {
+  const link = observed.links.find((l) => l.mac === uplink.mac);
+  if (!link) throw new InterfaceNotFoundError(uplink.mac);
+  const dev = link.name;
+  const ops: IpOp[] = [];
+
+  if (link.group !== UPLINK_GROUP) ops.push({ kind: 'link-group', dev, group: UPLINK_GROUP });
+  if (uplink.mtu !== undefined && link.mtu !== uplink.mtu) ops.push({ kind: 'link-mtu', dev, mtu: uplink.mtu });
+
+  const wantAddrs = [`${uplink.ip}/32`, ...(uplink.ip6 ? [`${uplink.ip6}/128`] : [])];
+  // Add before delete: removing a link's last IPv4 address makes the kernel flush its routes and
+  // neighbours, including the permanent gateway entry this plan counts on keeping.
+  for (const cidr of wantAddrs) if (!link.addresses.includes(cidr)) ops.push({ kind: 'addr-add', dev, cidr });
+  for (const cidr of link.addresses) if (!wantAddrs.includes(cidr)) ops.push({ kind: 'addr-del', dev, cidr });
+
+  const gateways = [uplink.gateway, ...(uplink.ip6 && uplink.gateway6 ? [uplink.gateway6] : [])];
+  const neighbours = observed.neighbours.filter((n) => n.dev === dev && n.permanent);
+  for (const n of neighbours) if (!gateways.includes(n.ip)) ops.push({ kind: 'neigh-del', dev, ip: n.ip });
+  for (const ip of gateways) {
+    if (!neighbours.some((n) => n.ip === ip && n.mac === NETVM_VIF_MAC)) {
+      ops.push({ kind: 'neigh-permanent', dev, ip, mac: NETVM_VIF_MAC });
+    }
+  }
+
+  if (!link.up) ops.push({ kind: 'link-up', dev });
+
+  const routes = desiredRoutes(uplink);
+  const present = observed.routes.filter((r) => r.dev === dev && !r.kernel);
+  for (const r of present) {
+    if (!routes.some((want) => sameRoute(want, r))) {
+      ops.push({ kind: 'route-del', dev, dst: r.dst, ...(r.via ? { via: r.via } : {}) });
+    }
+  }
+  for (const want of routes) {
+    if (!present.some((r) => sameRoute(want, r))) ops.push({ kind: 'route-replace', dev, ...want });
+  }
+  return { ops: orderRouteDeletes(ops) };
+}
+
+/**
+ * A stale route is deleted only when no replacement takes its destination:
+ * `route replace` already overwrites it, and deleting first would leave a
+ * moment without a default route.
+ */
+function orderRouteDeletes(ops: IpOp[]): IpOp[] {
+  const replaced = new Set(ops.flatMap((op) => (op.kind === 'route-replace' ? [op.dst] : [])));
+  return ops.filter((op) => op.kind !== 'route-del' || !replaced.has(op.dst));
+}
+
+/**
+ * Undoes exactly what `previous` put on its link (addresses, gateway
+ * neighbours, routes), for a qube that lost its uplink or moved to another
+ * interface. Nothing else on the link is touched; a link that is gone needs
+ * nothing.
+ */
+export function planGuestTeardown(previous: Uplink, observed: NetState): IpOp[] {
+  const link = observed.links.find((l) => l.mac === previous.mac);
+  if (!link) return [];
+  const dev = link.name;
+  const ops: IpOp[] = [];
+  for (const want of desiredRoutes(previous)) {
+    const have = observed.routes.find((r) => r.dev === dev && !r.kernel && sameRoute(want, r));
+    if (have) ops.push({ kind: 'route-del', dev, dst: have.dst, ...(have.via ? { via: have.via } : {}) });
+  }
+  const gateways = [previous.gateway, ...(previous.ip6 && previous.gateway6 ? [previous.gateway6] : [])];
+  for (const n of observed.neighbours) {
+    if (n.dev === dev && n.permanent && gateways.includes(n.ip)) ops.push({ kind: 'neigh-del', dev, ip: n.ip });
+  }
+  const addrs = [`${previous.ip}/32`, ...(previous.ip6 ? [`${previous.ip6}/128`] : [])];
+  for (const cidr of link.addresses) if (addrs.includes(cidr)) ops.push({ kind: 'addr-del', dev, cidr });
+  return ops;
+}
