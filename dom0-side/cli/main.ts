@@ -15,9 +15,9 @@ const COMMANDS: readonly CliCommand[] = [
     load: () => import('./commands/firewall-command'),
   },
   {
-    name: 'smoke',
-    summary: 'framework smoke run: each service round trip through router, socket and executable form',
-    load: () => import('./commands/smoke-command'),
+    name: 'sim',
+    summary: 'simulated Qubes in network namespaces (up | down | status | exec | demo)',
+    load: () => import('../sim/sim-command'),
   },
 ];
 
