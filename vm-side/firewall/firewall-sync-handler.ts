@@ -4,6 +4,7 @@ import type { RequestOf, ResponseOf } from '../../shared/contract/define-service
 import type { ServiceHandler } from '../../shared/contract/service-handler';
 import { FirewallSync, FirewallSyncDocument } from '../../services/firewall-sync';
 import { Logger } from '../../shared/logging/logger';
+import { requireAdmin } from '../handlers/require-admin';
 import { DocumentStore } from '../state/document-store';
 import { describeCause } from './firewall-errors';
 import { FirewallEngine } from './firewall-engine';
@@ -54,7 +55,8 @@ export class FirewallSyncHandler implements ServiceHandler<typeof FirewallSync> 
     });
   }
 
-  handle(request: Request, _ctx?: CallContext): Promise<Response> {
+  handle(request: Request, ctx: CallContext): Promise<Response> {
+    requireAdmin(ctx);
     return this.serial(async () => {
       if (!this.loaded) await this.load();
       if (this.held !== undefined && request.generation <= this.held) {

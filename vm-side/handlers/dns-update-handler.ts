@@ -5,11 +5,11 @@ import type { ResponseOf } from '../../shared/contract/define-service';
 import type { ServiceHandler } from '../../shared/contract/service-handler';
 import { GenerationGate } from '../apply/generation-gate';
 import { DnsUpdateApplier } from '../apply/dns-update-applier';
+import { requireAdmin } from './require-admin';
 
 /**
- * Called by dom0 and by this qube's own uplink hook (`dns-update
- * --from-system`, which goes through the gate directly); policy decides who
- * else may.
+ * Called by dom0 over qrexec, and by this qube's own uplink hook
+ * (`dns-update --from-system`, which goes through the gate directly).
  */
 @injectable()
 export class DnsUpdateHandler implements ServiceHandler<typeof DnsUpdate> {
@@ -20,7 +20,8 @@ export class DnsUpdateHandler implements ServiceHandler<typeof DnsUpdate> {
     @inject(DnsUpdateApplier) private readonly applier: DnsUpdateApplier,
   ) {}
 
-  async handle(request: DnsUpdateDocument, _ctx: CallContext): Promise<ResponseOf<typeof DnsUpdate>> {
+  async handle(request: DnsUpdateDocument, ctx: CallContext): Promise<ResponseOf<typeof DnsUpdate>> {
+    requireAdmin(ctx);
     return this.gate.submit(this.applier, request);
   }
 }

@@ -3,17 +3,9 @@ import { NetConfig, type NetConfigDocument } from '../../services/net-config';
 import type { CallContext } from '../../shared/contract/call-context';
 import type { ResponseOf } from '../../shared/contract/define-service';
 import type { ServiceHandler } from '../../shared/contract/service-handler';
-import { ForbiddenError, quote } from '../../shared/errors/qnet-error';
 import { GenerationGate } from '../apply/generation-gate';
 import { NetConfigApplier } from '../apply/net-config-applier';
-
-/** Only dom0 configures a qube's network. */
-export const ADMIN_SOURCE = 'dom0';
-
-export function requireAdmin(ctx: CallContext): void {
-  if (ctx.source !== ADMIN_SOURCE)
-    throw new ForbiddenError(`${ctx.service} is accepted from dom0 only, not ${quote(ctx.source)}`);
-}
+import { requireAdmin } from './require-admin';
 
 @injectable()
 export class NetConfigHandler implements ServiceHandler<typeof NetConfig> {

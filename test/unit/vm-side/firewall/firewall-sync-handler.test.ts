@@ -38,6 +38,14 @@ describe('FirewallSyncHandler', () => {
     assert.equal(store.docs.get('qubes.FirewallSync')?.generation, 3);
   });
 
+  it('refuses a push from any qube but dom0, applying nothing', async () => {
+    const { nft, handler } = setup();
+    assert.throws(() => handler.handle({ generation: 1, clients: [] }, { ...ctx, source: 'work' }), {
+      code: 'FORBIDDEN',
+    });
+    assert.equal(nft.batches.length, 0);
+  });
+
   it('refuses stale and replayed generations with the held one, applying nothing', async () => {
     const { nft, handler } = setup();
     await handler.handle({ generation: 7, clients: [client(5)] }, ctx);

@@ -41,4 +41,13 @@ describe('DnsUpdateHandler', () => {
     assert.deepEqual(res, { appliedGeneration: 2 });
     sinon.assert.calledOnceWithExactly(submit, applier, doc);
   });
+
+  it('refuses an update from any qube but dom0 (defence behind the policy)', async () => {
+    const submit = sinon.fake.resolves({ appliedGeneration: 2 });
+    const handler = new DnsUpdateHandler({ submit } as unknown as GenerationGate, {} as DnsUpdateApplier);
+    await assert.rejects(handler.handle({ generation: 2, upstream: ['192.0.2.66'] }, ctx('work', 'qubes.DnsUpdate')), {
+      code: 'FORBIDDEN',
+    });
+    sinon.assert.notCalled(submit);
+  });
 });
