@@ -29,6 +29,8 @@ function main(): void {
     if (chunk.length) process.stdout.write(chunk);
   });
   sock.once('error', (err) => {
+    // After a refusal the router stops reading, so our stdin copy may hit EPIPE: the status already received wins.
+    if (status !== undefined) return;
     process.stderr.write(`qrexec-client-vm: ${err.message}\n`);
     process.exit(125);
   });

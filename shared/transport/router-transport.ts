@@ -42,7 +42,11 @@ export class RouterTransport implements Transport {
         if (size > opts.maxReplyBytes + 1) settle(new BadReplyError(`reply exceeds ${opts.maxReplyBytes} bytes`));
         else chunks.push(chunk);
       });
-      sock.once('error', (err) => settle(new QrexecFailedError(target, serviceAndArg, `router: ${err.message}`)));
+      sock.once('error', (err) => {
+        // A refusal arrives before the router reads our payload, so writing it may fail (EPIPE) after the
+        // status byte came in: then the status, judged on close, is the answer, not the write error.
+        if (size === 0) settle(new QrexecFailedError(target, serviceAndArg, `router: ${err.message}`));
+      });
       sock.once('close', () => {
         const all = Buffer.concat(chunks, size);
         if (all.length === 0)

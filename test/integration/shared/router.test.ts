@@ -113,6 +113,15 @@ describe('simulation router', () => {
         assert.equal(readFileSync(callLog, 'utf8'), '');
       });
 
+      it('reports a refusal as 126 even when the payload is still being written', async () => {
+        // Larger than any socket buffer: the router refuses before reading it, so the writer sees EPIPE.
+        const big = Buffer.alloc(4 << 20);
+        await assert.rejects(
+          make('sys-net').invoke('work', 'qubes.DnsUpdate', big, { timeoutMs: 10_000, maxReplyBytes: 1024 }),
+          PolicyDeniedError,
+        );
+      });
+
       it('reports a missing service (127) and a dead target (125)', async () => {
         const missing = defineService({
           name: 'qubes.Missing',
