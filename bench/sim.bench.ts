@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Probes } from '../dom0-side/sim/demo/probes';
+import { GUEST_DEVICE } from '../dom0-side/sim/planners/plan-sim';
+import { SimLayout } from '../dom0-side/sim/sim-layout';
+import { checkPrerequisites, Simulation } from '../dom0-side/sim/simulation';
+import { DEFAULT_TOPOLOGY } from '../dom0-side/sim/topology';
+import { printTable, summarize } from './lib/table';
+
+const UP_RUNS = 3;
+const IPV6_RUNS = 5;
+/** Qubes below sys-net whose IPv6 turns on with it (personal opted out). */
+const AFFECTED = ['sys-firewall', 'work', 'disp1234'];
+
+async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > timeoutMs) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * `qnet sim up` with the default topology, and a live `ipv6` enable: the
+ * command (which returns on the last acknowledgement) and, separately, until
+ * every affected qube shows its IPv6 address in its kernel.
+ */
+export async function run(): Promise<void> {
+  try {
+    checkPrerequisites();
+  } catch (err) {
+    process.stdout.write(`\nsim: skipped (${(err as Error).message})\n`);
+    return;
+  }
+  const base = mkdtempSync(join(tmpdir(), 'qnet-sim-bench-'));
+  const sim = new Simulation(new SimLayout(join(base, 'sim')));
+  try {
+    const up: number[] = [];
+    for (let i = 0; i < UP_RUNS; i++) {
+      if (i > 0) await sim.down();
+      const start = Date.now();
+      await sim.up(DEFAULT_TOPOLOGY);
+      up.push(Date.now() - start);
+    }
+    const probes = new Probes(sim);
+    await sim.qnet.must(['features', 'personal', 'ipv6', '']);
+    const command: number[] = [];
+    const kernel: number[] = [];
+    for (let i = 0; i < IPV6_RUNS; i++) {
+      const start = Date.now();
+      await sim.qnet.must(['features', 'sys-net', 'ipv6', '1']);
+      command.push(Date.now() - start);
+      await until(async () => {
+        for (const q of AFFECTED.filter((x) => x !== 'sys-firewall')) {
+          if ((await probes.addresses(q, GUEST_DEVICE)).v6.length === 0) return false;
+        }
+        return true;
+      });
+      kernel.push(Date.now() - start);
+      await sim.qnet.must(['features', 'sys-net', '--delete', 'ipv6']);
+    }
+    const row = (name: string, samples: number[]) => ({ measure: name, runs: samples.length, ...summarize(samples) });
+    printTable('sim: default topology (ms)', [
+      row('qnet sim up (5 qubes + upstream)', up),
+      row(`ipv6 on, command to last ack (${AFFECTED.length} qubes)`, command),
+      row('ipv6 on, command to addresses seen in the guests', kernel),
+    ]);
+  } finally {
+    await sim.down();
+    rmSync(base, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,80 @@
+import type { SimQubeSpec, SimTopology } from '../topology';
+
+/** Qubes 4's MACs: the guest's own interface, and the netvm's end of every client link. */
+export const GUEST_MAC = '00:16:3e:5e:6c:00';
+export const VIF_MAC = 'fe:ff:ff:ff:ff:ff';
+export const GUEST_DEVICE = 'eth0';
+
+/** Every namespace the simulator makes carries this prefix, so leftovers are found by name. */
+export const NETNS_PREFIX = 'qsim-';
+export const UPSTREAM_NETNS = `${NETNS_PREFIX}upstream`;
+
+export const netnsOf = (qube: string): string => `${NETNS_PREFIX}${qube}`;
+
+/** qnetd names a client's link by qid (Xen's domid does not exist here): the sim must agree. */
+export const vifOf = (qube: Pick<SimQubeSpec, 'qid'>): string => `vif${qube.qid}.0`;
+
+/** One Xen-style link: the provider's `vifN.0` and the client's `eth0`. */
+export interface SimLink {
+  readonly provider: string;
+  readonly client: string;
+  readonly vif: string;
+}
+
+export function linkOf(topology: SimTopology, client: string, netvm: string): SimLink {
+  const spec = topology.qubes.find((q) => q.name === client);
+  if (!spec) throw new RangeError(`no qube ${JSON.stringify(client)} in the topology`);
+  return { provider: netvm, client, vif: vifOf(spec) };
+}
+
+/** Providers before their clients, as a qube cannot boot before its netvm. Ties keep the file's order. */
+export function planStartOrder(topology: SimTopology): SimQubeSpec[] {
+  const done = new Set<string>();
+  const order: SimQubeSpec[] = [];
+  while (order.length < topology.qubes.length) {
+    const next = topology.qubes.find((q) => !done.has(q.name) && (q.netvm === null || done.has(q.netvm)));
+    if (!next) throw new RangeError('the netvm chain has a cycle');
+    done.add(next.name);
+    order.push(next);
+  }
+  return order;
+}
+
+/** A fixed fake uuid per qid, so `uuid:` policy tokens are stable between runs. */
+export const uuidOf = (qid: number): string => `5a5a0000-0000-4000-8000-${qid.toString(16).padStart(12, '0')}`;
+
+/** The `internal.GetSystemInfo` document the policy engine evaluates against. */
+export function planSystemInfo(topology: SimTopology): { domains: Record<string, Record<string, unknown>> } {
+  const domains: Record<string, Record<string, unknown>> = {
+    [topology.adminVm]: { type: 'AdminVM', tags: [], power_state: 'Running', uuid: uuidOf(0) },
+  };
+  for (const q of topology.qubes) {
+    domains[q.name] = {
+      type: q.class,
+      tags: [],
+      default_dispvm: null,
+      template_for_dispvms: false,
+      power_state: 'Running',
+      uuid: uuidOf(q.qid),
+      icon: '',
+      guivm: null,
+    };
+  }
+  return { domains };
+}
+
+/** The argv of `qnet create` for one qube of the topology. */
+export function planCreateArgs(q: SimQubeSpec): string[] {
+  return [
+    'create',
+    q.name,
+    '--class',
+    q.class,
+    '--netvm',
+    q.netvm ?? 'none',
+    '--qid',
+    String(q.qid),
+    ...(q.dispid !== undefined ? ['--dispid', String(q.dispid)] : []),
+    ...(q.providesNetwork ? ['--provides-network'] : []),
+  ];
+}

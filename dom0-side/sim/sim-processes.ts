@@ -1,0 +1,142 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { SimStepError } from './sim-errors';
+import type { SimLayout } from './sim-layout';
+
+export const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Guards against a recycled pid: the process must name the sim dir on its command line. */
+function belongsTo(pid: number, root: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(root);
+  } catch {
+    return false;
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function canConnect(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (!existsSync(path)) return resolve(false);
+    const sock = connect(path);
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+function logTail(path: string): string {
+  try {
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    return lines.slice(-3).join(' | ');
+  } catch {
+    return 'no log';
+  }
+}
+
+/**
+ * The simulation's long-running processes: each detached in its own process
+ * group (so the terminal's Ctrl-C reaches only `qnet sim`, which then tears
+ * down in order), logging to a file and known by a pid file.
+ */
+export class SimProcesses {
+  constructor(private readonly layout: SimLayout) {}
+
+  start(name: string, file: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): number {
+    const log = openSync(this.layout.logFile(name), 'a');
+    try {
+      const child = spawn(file, args, {
+        detached: true,
+        stdio: ['ignore', log, log],
+        env: { ...process.env, ...env },
+      });
+      child.on('error', () => {});
+      if (child.pid === undefined) throw new SimStepError(`start ${name}`, `cannot spawn ${file}`);
+      writeFileSync(this.layout.pidFile(name), `${child.pid}\n`);
+      child.unref();
+      return child.pid;
+    } finally {
+      closeSync(log);
+    }
+  }
+
+  pidOf(name: string): number | undefined {
+    try {
+      const pid = Number(readFileSync(this.layout.pidFile(name), 'utf8').trim());
+      return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  running(name: string): boolean {
+    const pid = this.pidOf(name);
+    return pid !== undefined && isAlive(pid) && belongsTo(pid, this.layout.root);
+  }
+
+  /** Polls `ready` until it holds; fails early, with the log's last lines, when the process died. */
+  async waitReady(name: string, ready: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+    const start = Date.now();
+    for (;;) {
+      if (await ready()) return;
+      if (!this.running(name)) {
+        throw new SimStepError(`start ${name}`, `exited early: ${logTail(this.layout.logFile(name))}`);
+      }
+      if (Date.now() - start > timeoutMs) {
+        throw new SimStepError(
+          `start ${name}`,
+          `not ready after ${timeoutMs} ms: ${logTail(this.layout.logFile(name))}`,
+        );
+      }
+      await sleep(25);
+    }
+  }
+
+  names(): string[] {
+    try {
+      return readdirSync(this.layout.pidDir)
+        .filter((f) => f.endsWith('.pid'))
+        .map((f) => f.slice(0, -4));
+    } catch {
+      return [];
+    }
+  }
+
+  /** SIGTERM, then SIGKILL for whatever is still there after `graceMs`. */
+  static async terminate(pids: readonly number[], graceMs = 3000): Promise<void> {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    }
+    const start = Date.now();
+    while (pids.some(isAlive) && Date.now() - start < graceMs) await sleep(25);
+    for (const pid of pids.filter(isAlive)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+  }
+
+  /** Every process of this simulation that its pid file names and that is still alive. */
+  livePids(): number[] {
+    return this.names()
+      .map((n) => this.pidOf(n))
+      .filter((pid): pid is number => pid !== undefined && isAlive(pid) && belongsTo(pid, this.layout.root));
+  }
+}

@@ -1,0 +1,319 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import type { SimRouterFile } from './router-config';
+import {
+  GUEST_DEVICE,
+  GUEST_MAC,
+  linkOf,
+  netnsOf,
+  planCreateArgs,
+  planStartOrder,
+  planSystemInfo,
+  VIF_MAC,
+} from './planners/plan-sim';
+import { UPSTREAM } from './planners/upstream-plan';
+import { QnetCli, runCollect, type RunResult } from './qnet-cli';
+import { simBinaries, type SimBinaries } from './sim-binaries';
+import { MissingToolError, NotRootError, SimAlreadyUpError, SimNotUpError, SimStepError } from './sim-errors';
+import { SimKernel } from './sim-kernel';
+import type { SimLayout } from './sim-layout';
+import { canConnect, SimProcesses } from './sim-processes';
+import { parseTopology, type SimQubeSpec, type SimTopology } from './topology';
+import { Upstream } from './upstream';
+
+/** dom0's files live under this name whatever the topology calls the admin qube. */
+export const ADMIN_DIR = 'dom0';
+
+/** The qrexec services every simulated agent serves, each a symlink to its one socket. */
+export const AGENT_ENTRIES = ['qubes.NetConfig', 'qubes.DnsUpdate', 'qubes.FirewallSync', 'qnet.Ping'] as const;
+/** Marks a directory as the simulator's, so `down` never removes anything else. */
+const MARKER = '.qnet-sim';
+
+export interface SimState {
+  readonly topology: SimTopology;
+  readonly startedAt: string;
+  readonly upMs: number;
+}
+
+export interface DownReport {
+  readonly processes: number;
+  readonly namespaces: readonly string[];
+  readonly removedDir: boolean;
+}
+
+export type Progress = (line: string) => void;
+
+/** The kernel tools the sim and its agents drive (conntrack: a departing client's flows are purged). */
+export const SIM_TOOLS = ['ip', 'nft', 'dnsmasq', 'conntrack'] as const;
+
+export function checkPrerequisites(): void {
+  if (process.getuid?.() !== 0) throw new NotRootError();
+  for (const tool of SIM_TOOLS) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new MissingToolError(tool);
+  }
+}
+
+/**
+ * One simulated Qubes: dom0's qnetd and the router in the machine's own
+ * namespace (they only use Unix sockets), each qube in a namespace of its
+ * own, linked to its netvm by a veth pair named as Xen names the vif.
+ */
+export class Simulation {
+  readonly kernel: SimKernel;
+  readonly procs: SimProcesses;
+  readonly qnet: QnetCli;
+
+  constructor(
+    readonly layout: SimLayout,
+    readonly bins: SimBinaries = simBinaries(),
+    private readonly progress: Progress = () => {},
+  ) {
+    this.kernel = new SimKernel();
+    this.procs = new SimProcesses(layout);
+    this.qnet = new QnetCli(bins, layout.runDir(ADMIN_DIR));
+  }
+
+  state(): SimState | undefined {
+    try {
+      const raw = JSON.parse(readFileSync(this.layout.stateFile, 'utf8')) as SimState;
+      return { ...raw, topology: parseTopology(raw.topology) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Up means: `up` finished, and the router and qnetd still run. */
+  isUp(): boolean {
+    return this.state() !== undefined && this.procs.running('router') && this.procs.running('qnetd');
+  }
+
+  requireUp(): SimState {
+    const s = this.state();
+    if (!s || !this.isUp()) throw new SimNotUpError(this.layout.root);
+    return s;
+  }
+
+  /** The environment a process inside `qube` gets: its own agent paths and its own router socket. */
+  qubeEnv(qube: string): NodeJS.ProcessEnv {
+    const l = this.layout;
+    return {
+      QNET_STATE_DIR: l.stateDir(qube),
+      QNET_RUN_DIR: l.runDir(qube),
+      QNET_RESOLV_CONF: l.resolvConf(qube),
+      QNET_PROTECTED_FILES_DIR: l.protectedFilesDir(qube),
+      QNET_RESOLVED_CONF: `${l.qubeDir(qube)}/resolved.conf`,
+      QNET_ROUTER_SOCKET: l.routerSocket(qube),
+      QNET_INIT_ATTEMPTS: '3',
+      QNET_INIT_RETRY_DELAY_MS: '200',
+      PATH: this.pathWithWrappers(),
+    };
+  }
+
+  /** The sim's `bin` first: `qnet`, `qnet-agent` and `qrexec-client-vm` work inside `qnet sim exec`. */
+  pathWithWrappers(): string {
+    return `${this.layout.binDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
+  }
+
+  private writeWrappers(): void {
+    const wrappers: Record<string, string> = {
+      qnet: this.bins.qnet,
+      'qnet-agent': this.bins.agent,
+      'qrexec-client-vm': this.bins.qrexecClientVm,
+    };
+    for (const [name, script] of Object.entries(wrappers)) {
+      writeFileSync(
+        `${this.layout.binDir}/${name}`,
+        `#!/bin/sh\nexec ${JSON.stringify(this.bins.node)} ${JSON.stringify(script)} "$@"\n`,
+        {
+          mode: 0o755,
+        },
+      );
+    }
+  }
+
+  /** Runs `file args` inside a qube's namespace, as that qube. */
+  execIn(qube: string, file: string, args: readonly string[], input?: string | Buffer): Promise<RunResult> {
+    return runCollect('ip', ['netns', 'exec', netnsOf(qube), file, ...args], { env: this.qubeEnv(qube), input });
+  }
+
+  agent(qube: string, args: readonly string[]): Promise<RunResult> {
+    return this.execIn(qube, this.bins.node, [this.bins.agent, ...args]);
+  }
+
+  async up(topology: SimTopology, signal?: AbortSignal): Promise<SimState> {
+    checkPrerequisites();
+    if (this.isUp()) throw new SimAlreadyUpError(this.layout.root);
+    const leftovers = await this.down();
+    if (leftovers.processes || leftovers.namespaces.length) {
+      this.progress(
+        `removed leftovers: ${leftovers.processes} processes, namespaces ${leftovers.namespaces.join(' ') || 'none'}`,
+      );
+    }
+    const start = Date.now();
+    try {
+      const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+        if (signal?.aborted) throw new SimStepError(what, 'interrupted');
+        this.progress(what);
+        return fn();
+      };
+      this.layDirectories(topology);
+      await step('upstream namespace', () => this.upstream().create());
+      await step('router (qrexec stand-in, real policy)', () => this.startRouter());
+      await step('qnetd (embedded store)', () => this.startQnetd());
+      for (const q of planStartOrder(topology)) {
+        await step(`qnet create ${q.name}`, () => this.qnet.must(planCreateArgs(q)));
+        for (const [k, v] of Object.entries(q.features)) await this.qnet.must(['features', q.name, k, v]);
+      }
+      for (const q of planStartOrder(topology)) await step(`boot ${q.name}`, () => this.boot(topology, q));
+      const state: SimState = { topology, startedAt: new Date().toISOString(), upMs: Date.now() - start };
+      writeFileSync(this.layout.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+      return state;
+    } catch (err) {
+      this.progress('up failed: tearing down');
+      await this.down();
+      throw err;
+    }
+  }
+
+  private layDirectories(topology: SimTopology): void {
+    const l = this.layout;
+    for (const dir of [l.root, l.pidDir, l.logDir, l.policyDir, l.upstreamDir, l.binDir, `${l.root}/router`]) {
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+    }
+    writeFileSync(`${l.root}/${MARKER}`, '');
+    this.writeWrappers();
+    for (const q of [ADMIN_DIR, ...topology.qubes.map((x) => x.name)]) {
+      for (const dir of [l.serviceDir(q), l.stateDir(q), l.runDir(q), l.protectedFilesDir(q)]) {
+        mkdirSync(dir, { recursive: true, mode: 0o755 });
+      }
+    }
+    writeFileSync(l.topologyFile, `${JSON.stringify(topology, null, 2)}\n`);
+    writeFileSync(l.systemInfoFile, `${JSON.stringify(planSystemInfo(topology), null, 2)}\n`);
+    const names = [topology.adminVm, ...topology.qubes.map((q) => q.name)];
+    const router: SimRouterFile = {
+      adminVm: topology.adminVm,
+      callTimeoutMs: 30_000,
+      qubes: names.map((name) => ({
+        name,
+        callerSocket: l.routerSocket(name),
+        serviceDir: l.serviceDir(name === topology.adminVm ? ADMIN_DIR : name),
+      })),
+      policyDirs: [l.policyDir, this.bins.shippedPolicyDir],
+      systemInfoPath: l.systemInfoFile,
+    };
+    writeFileSync(l.routerConfigFile, `${JSON.stringify(router, null, 2)}\n`);
+  }
+
+  upstream() {
+    return new Upstream(this.kernel, this.procs, this.layout, this.bins);
+  }
+
+  private async startRouter(): Promise<void> {
+    this.procs.start('router', this.bins.node, [this.bins.router, '--config', this.layout.routerConfigFile]);
+    const file = JSON.parse(readFileSync(this.layout.routerConfigFile, 'utf8')) as SimRouterFile;
+    await this.procs.waitReady('router', async () => {
+      for (const q of file.qubes) if (!(await canConnect(q.callerSocket))) return false;
+      return true;
+    });
+  }
+
+  private async startQnetd(): Promise<void> {
+    const l = this.layout;
+    const run = l.runDir(ADMIN_DIR);
+    this.procs.start('qnetd', this.bins.node, [
+      this.bins.qnetd,
+      '--state-dir',
+      l.stateDir(ADMIN_DIR),
+      '--run-dir',
+      run,
+      '--router-socket',
+      l.routerSocket(ADMIN_DIR),
+    ]);
+    await this.procs.waitReady(
+      'qnetd',
+      async () => (await canConnect(`${run}/qnetd.sock`)) && (await canConnect(`${run}/qrexec.sock`)),
+      15_000,
+    );
+    for (const entry of ['qubes.NetConfig', 'qnet.Ping']) {
+      symlinkSync(`${run}/qrexec.sock`, `${l.serviceDir(ADMIN_DIR)}/${entry}`);
+    }
+  }
+
+  /** As the qube boots: its namespace and vif, its agent, then qnetd learns it runs, then the boot-time pull. */
+  private async boot(topology: SimTopology, q: SimQubeSpec): Promise<void> {
+    const ns = netnsOf(q.name);
+    await this.kernel.addNetns(ns);
+    if (q.uplink) await this.cableUplink(q);
+    if (q.netvm !== null) await this.plug(linkOf(topology, q.name, q.netvm));
+    await this.startAgent(q.name);
+    await this.qnet.must(['start', q.name]);
+    const init = await this.agent(q.name, ['init']);
+    if (init.status !== 0) throw new SimStepError(`qnet-agent init in ${q.name}`, init.stderr || `exit ${init.status}`);
+    if (q.uplink) await this.uplinkDnsHook(q.name);
+  }
+
+  /** What a Qubes sys-net's NetworkManager does with its NIC; qnet never manages this link. */
+  private async cableUplink(q: SimQubeSpec): Promise<void> {
+    const ns = netnsOf(q.name);
+    await this.upstream().cable(ns);
+    const dev = UPSTREAM.uplinkDevice;
+    await this.kernel.ip(ns, ['addr', 'add', `${UPSTREAM.uplinkIp}/${UPSTREAM.prefixLen}`, 'dev', dev]);
+    await this.kernel.ip(ns, ['addr', 'add', `${UPSTREAM.uplinkIp6}/${UPSTREAM.prefixLen6}`, 'dev', dev, 'nodad']);
+    // Group 1: the provider ruleset masquerades toward the uplink group.
+    await this.kernel.ip(ns, ['link', 'set', dev, 'group', '1', 'up']);
+    await this.kernel.ip(ns, ['route', 'add', 'default', 'via', UPSTREAM.gateway, 'dev', dev]);
+    await this.kernel.ip(ns, ['-6', 'route', 'add', 'default', 'via', UPSTREAM.gateway6, 'dev', dev]);
+    this.writeUplinkResolvConf(q.name, UPSTREAM.dns[0]);
+  }
+
+  writeUplinkResolvConf(qube: string, server: string): void {
+    writeFileSync(this.layout.resolvConf(qube), `# written by qnet sim (the uplink's DHCP)\nnameserver ${server}\n`);
+  }
+
+  /** NetworkManager's dispatcher hook on the uplink qube, after its upstream servers changed. */
+  async uplinkDnsHook(qube: string): Promise<void> {
+    const r = await this.agent(qube, ['dns-update', '--from-system']);
+    if (r.status !== 0) throw new SimStepError(`qnet-agent dns-update in ${qube}`, r.stderr || `exit ${r.status}`);
+  }
+
+  /** Xen's vif hot-plug: the provider's vifN.0 and the client's eth0, both down until configured. */
+  async plug(link: { provider: string; client: string; vif: string }): Promise<void> {
+    await this.kernel.addVeth(
+      { netns: netnsOf(link.provider), dev: link.vif, mac: VIF_MAC },
+      { netns: netnsOf(link.client), dev: GUEST_DEVICE, mac: GUEST_MAC },
+    );
+  }
+
+  async unplug(link: { provider: string; vif: string }): Promise<void> {
+    await this.kernel.deleteLink(netnsOf(link.provider), link.vif);
+  }
+
+  private async startAgent(qube: string): Promise<void> {
+    const l = this.layout;
+    const sock = l.agentSocket(qube);
+    this.procs.start(
+      `agent-${qube}`,
+      'ip',
+      ['netns', 'exec', netnsOf(qube), this.bins.node, this.bins.agent, 'serve', '--socket', sock],
+      this.qubeEnv(qube),
+    );
+    await this.procs.waitReady(`agent-${qube}`, () => canConnect(sock));
+    for (const entry of AGENT_ENTRIES) symlinkSync(sock, `${l.serviceDir(qube)}/${entry}`);
+  }
+
+  /**
+   * Stops everything this simulation (or an earlier, crashed one) started
+   * and removes every namespace with the sim's prefix: interfaces and
+   * nftables tables go with their namespace.
+   */
+  async down(): Promise<DownReport> {
+    const namespaces = await this.kernel.listNetns();
+    const pids = new Set(this.procs.livePids());
+    for (const ns of namespaces) for (const pid of await this.kernel.netnsPids(ns)) pids.add(pid);
+    await SimProcesses.terminate([...pids]);
+    for (const ns of namespaces) await this.kernel.deleteNetns(ns);
+    const removedDir = existsSync(`${this.layout.root}/${MARKER}`);
+    if (removedDir) rmSync(this.layout.root, { recursive: true, force: true });
+    return { processes: pids.size, namespaces, removedDir };
+  }
+}
