@@ -41,6 +41,7 @@ import { ProcSysctlExecutor } from './executors/proc-sysctl-executor';
 import { SysctlExecutor } from './executors/sysctl-executor';
 import { NodeTextFiles, TextFiles } from './executors/text-files';
 import { FirewallSyncHandler } from './firewall/firewall-sync-handler';
+import { HostResolverOptions } from './firewall/host-resolver';
 import { registerFirewall } from './firewall/register-firewall';
 import { DnsUpdateHandler } from './handlers/dns-update-handler';
 import { NetConfigHandler } from './handlers/net-config-handler';
@@ -112,6 +113,8 @@ export function buildAgentContainer(
   c.register(ServiceHandler, { useClass: NetConfigHandler });
   c.register(ServiceHandler, { useClass: DnsUpdateHandler });
   c.register(ServiceHandler, { useClass: PingHandler });
+  // dsthost names resolve through this qube's own DNS (the resolv.conf the agent manages).
+  c.register(HostResolverOptions, { useValue: { resolvConf: config.resolvConf } });
   registerFirewall(c);
 
   c.register(SocketServerOptions, { useValue: DEFAULT_SOCKET_SERVER_OPTIONS });

@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { Resolver } from 'node:dns/promises';
+import { parseResolvConf } from '../dns/parse-resolv-conf';
 import { inject, injectable } from 'tsyringe';
 import { HostResolverOptions, type FamilyLookup, type HostLookup, type HostResolver } from './host-resolver';
 
@@ -17,13 +19,30 @@ const NO_DATA = new Set(['ENODATA']);
 @injectable()
 export class DnsHostResolver implements HostResolver {
   private readonly resolver: Resolver;
+  private servers = '';
 
-  constructor(@inject(HostResolverOptions) options: HostResolverOptions) {
+  constructor(@inject(HostResolverOptions) private readonly options: HostResolverOptions) {
     this.resolver = new Resolver({ timeout: options.timeoutMs ?? 2000, tries: options.tries ?? 2 });
     if (options.servers && options.servers.length > 0) this.resolver.setServers([...options.servers]);
   }
 
+  /** Follows the managed resolv.conf; a missing or empty file leaves the previous servers in place. */
+  private async refreshServers(): Promise<void> {
+    if (!this.options.resolvConf || (this.options.servers && this.options.servers.length > 0)) return;
+    let text: string;
+    try {
+      text = (await readFile(this.options.resolvConf, 'utf8')).slice(0, 64 * 1024);
+    } catch {
+      return;
+    }
+    const servers = parseResolvConf(text);
+    if (servers.length === 0 || servers.join(',') === this.servers) return;
+    this.resolver.setServers(servers);
+    this.servers = servers.join(',');
+  }
+
   async resolve(name: string): Promise<HostLookup> {
+    await this.refreshServers();
     const [ip, ip6] = await Promise.all([
       this.family(() => this.resolver.resolve4(name, { ttl: true })),
       this.family(() => this.resolver.resolve6(name, { ttl: true })),

@@ -21,6 +21,12 @@ export const HostResolver = token<HostResolver>('HostResolver');
 export interface HostResolverOptions {
   /** `ip` or `ip:port` of the servers to ask; the system's when absent (the simulator points at its own dnsmasq). */
   readonly servers?: readonly string[];
+  /**
+   * Without `servers`: ask the nameservers of this resolv.conf, read again
+   * before each lookup. The agent manages that file (DNS1/DNS2), so a
+   * provider resolves `dsthost` through its own uplink, as Qubes does.
+   */
+  readonly resolvConf?: string;
   readonly timeoutMs?: number;
   readonly tries?: number;
 }
