@@ -77,28 +77,40 @@ const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
   },
 };
 
-function describeSubcommands(): string {
+function describeSubcommands(withQubes: boolean): string {
   const names = Object.keys(SUBCOMMANDS);
   const width = Math.max(...names.map((n) => n.length));
   return [
     'usage: qnet firewall SUBCOMMAND [ARGS...]   (qnet firewall SUBCOMMAND --help for details)',
+    ...(withQubes ? ['       qnet firewall QUBE [list | add RULE... | del N | set < FILE | reset]'] : []),
     '',
     ...names.map((n) => `  ${n.padEnd(width)}  ${SUBCOMMANDS[n].summary}`),
+    ...(withQubes ? ["  QUBE   a qube's rules in qnetd (qnet firewall QUBE --help for details)"] : []),
   ].join('\n');
 }
 
-/** `qnet firewall ...`; later subcommands (list, add, del, set, reset) slot into SUBCOMMANDS. */
-export function createFirewallCommand(clock: Clock = Date.now) {
+/** `qnet firewall QUBE ...`: the rules qnetd holds for a qube; loaded only when a qube is named. */
+export type QubeFirewallCommand = (argv: string[], io: CliIo, clock: Clock) => Promise<number>;
+
+/**
+ * `qnet firewall parse ...` offline, and, when `qubeFirewall` is given,
+ * `qnet firewall QUBE [list | add RULE... | del N | set | reset]` through qnetd.
+ */
+export function createFirewallCommand(clock: Clock = Date.now, qubeFirewall?: QubeFirewallCommand) {
   return async function run(argv: string[], io: CliIo): Promise<number> {
     const [name, ...rest] = argv;
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-      writeLine(name === undefined ? io.stderr : io.stdout, describeSubcommands());
+      writeLine(name === undefined ? io.stderr : io.stdout, describeSubcommands(qubeFirewall !== undefined));
       return name === undefined ? 64 : 0;
     }
     const sub = Object.prototype.hasOwnProperty.call(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined;
-    if (!sub) throw new UsageError(`unknown firewall subcommand ${JSON.stringify(name.slice(0, 32))}`);
-    return sub.run(rest, io, clock);
+    if (sub) return sub.run(rest, io, clock);
+    if (qubeFirewall && !name.startsWith('-')) return qubeFirewall(argv, io, clock);
+    throw new UsageError(`unknown firewall subcommand ${JSON.stringify(name.slice(0, 32))}`);
   };
 }
 
-export const run = createFirewallCommand();
+export const run: (argv: string[], io: CliIo) => Promise<number> = (argv, io) =>
+  createFirewallCommand(Date.now, async (a, i, c) =>
+    (await import('./qube-firewall-command')).runQubeFirewall(a, i, c),
+  )(argv, io);

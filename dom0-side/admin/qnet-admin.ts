@@ -1,0 +1,133 @@
+import { inject, injectable } from 'tsyringe';
+import type { ChangeResult, QubeInfo } from '../../services/admin/admin-schemas';
+import { BadRequestError, NotFoundError, quote } from '../../shared/errors/qnet-error';
+import { Logger } from '../../shared/logging/logger';
+import { parseApiRule } from '../firewall/parse-api-rule';
+import { FirewallRuleError } from '../firewall/firewall-rule-error';
+import { freeId } from '../inventory/embedded-backend';
+import type { Inventory } from '../inventory/inventory';
+import { InventoryBackend, type InventoryChange } from '../inventory/inventory-backend';
+import type { Qube, QubeClass } from '../inventory/qube';
+import { Reconciler } from '../reconciler/reconciler';
+import { SerialQueue } from '../reconciler/serial-queue';
+import { toQubeInfo } from './qube-view';
+
+export interface CreateRequest {
+  readonly name: string;
+  readonly klass?: QubeClass;
+  readonly netvm?: string | null;
+  readonly providesNetwork?: boolean;
+  readonly qid?: number;
+  readonly dispid?: number;
+}
+
+/** A change expressed against the current inventory (creation picks free ids from it). */
+type ChangeSource = InventoryChange | ((inventory: Inventory) => InventoryChange);
+
+/**
+ * qnetd's operations, whatever asked (admin socket, backend events). Every
+ * change is applied to the backend and planned by the reconciler in one
+ * queue, so the reconciler sees inventories in the order they were made.
+ */
+@injectable()
+export class QnetAdmin {
+  private readonly queue = new SerialQueue();
+  private unwatch: (() => void) | undefined;
+
+  constructor(
+    @inject(InventoryBackend) private readonly backend: InventoryBackend,
+    @inject(Reconciler) private readonly reconciler: Reconciler,
+    @inject(Logger) private readonly log: Logger,
+  ) {}
+
+  /** Loads the inventory, pushes every running qube its documents, then follows backend events. */
+  async start(): Promise<ChangeResult> {
+    const pushes = await this.reconciler.start(await this.backend.load());
+    this.unwatch = this.backend.watch((event) => {
+      this.log.info(`inventory changed outside qnetd: ${event.reason}`);
+      this.serialize(async () => this.reconciler.update(await this.backend.load())).catch((err: unknown) =>
+        this.log.error(`resync after ${event.reason} failed: ${String(err)}`),
+      );
+    });
+    return { pushes };
+  }
+
+  change(source: ChangeSource): Promise<ChangeResult> {
+    return this.serialize(async () => {
+      const change = typeof source === 'function' ? source(this.reconciler.inventory) : source;
+      const inventory = await this.backend.apply(change);
+      return { pushes: await this.reconciler.update(inventory) };
+    });
+  }
+
+  create(req: CreateRequest): Promise<ChangeResult> {
+    return this.change((inventory) => {
+      const klass = req.klass ?? 'AppVM';
+      const qube: Qube = {
+        name: req.name,
+        qid: req.qid ?? freeId(inventory, 'qid'),
+        klass,
+        ...(klass === 'DispVM' ? { dispid: req.dispid ?? freeId(inventory, 'dispid') } : {}),
+        netvm: req.netvm ?? null,
+        providesNetwork: req.providesNetwork ?? false,
+        features: {},
+        tags: [],
+        power: 'halted',
+      };
+      if (klass !== 'DispVM' && req.dispid !== undefined) throw new BadRequestError('only a DispVM has a dispid');
+      return { kind: 'create', qube };
+    });
+  }
+
+  async setFirewall(name: string, lines: readonly string[] | null): Promise<ChangeResult> {
+    const rules =
+      lines === null
+        ? null
+        : lines.map((line, i) => {
+            try {
+              return parseApiRule(line);
+            } catch (err) {
+              if (err instanceof FirewallRuleError) throw new BadRequestError(`rule ${i}: ${err.message}`);
+              throw err;
+            }
+          });
+    return this.change({ kind: 'set-firewall', name, rules });
+  }
+
+  push(qubes: readonly string[]): Promise<ChangeResult> {
+    return this.serialize(async () => ({ pushes: await this.reconciler.pushAgain(qubes) }));
+  }
+
+  list(): QubeInfo[] {
+    const snapshot = this.reconciler.network;
+    return snapshot.inventory.list().map((q) => toQubeInfo(snapshot, q, this.reconciler.statusOf(q.name)));
+  }
+
+  get(name: string): QubeInfo {
+    const snapshot = this.reconciler.network;
+    const q = snapshot.inventory.get(name);
+    if (!q) throw new NotFoundError(`no such qube ${quote(name, 32)}`);
+    return toQubeInfo(snapshot, q, this.reconciler.statusOf(name));
+  }
+
+  /** qubesadmin's `features.check_with_netvm`: the qube's own value, else the first up its netvm chain. */
+  checkWithNetvm(name: string, feature: string): string | null {
+    const inventory = this.reconciler.inventory;
+    let q = inventory.get(name);
+    if (!q) throw new NotFoundError(`no such qube ${quote(name, 32)}`);
+    for (let hops = 0; q && hops <= inventory.size; hops++) {
+      if (Object.prototype.hasOwnProperty.call(q.features, feature)) return q.features[feature];
+      q = q.netvm === null ? undefined : inventory.get(q.netvm);
+    }
+    return null;
+  }
+
+  async dispose(): Promise<void> {
+    this.unwatch?.();
+    await this.queue.drain();
+  }
+
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    return this.queue.run(fn);
+  }
+}

@@ -1,0 +1,98 @@
+import { inject, injectable } from 'tsyringe';
+import { ConflictError, NotFoundError, quote } from '../../shared/errors/qnet-error';
+import { MAX_QUBE_ID } from '../address-plan/address-plan';
+import { SerialQueue } from '../reconciler/serial-queue';
+import { Inventory } from './inventory';
+import type { InventoryBackend, InventoryBackendEvent, InventoryChange } from './inventory-backend';
+import { InventoryStore } from './inventory-store';
+import type { Qube } from './qube';
+
+function existing(inventory: Inventory, name: string): Qube {
+  const q = inventory.get(name);
+  if (!q) throw new NotFoundError(`no such qube ${quote(name, 32)}`);
+  return q;
+}
+
+/** The smallest id no qube holds (Qubes hands out the lowest free qid too). */
+export function freeId(inventory: Inventory, field: 'qid' | 'dispid'): number {
+  const used = new Set<number>();
+  for (const q of inventory.map.values()) {
+    const id = q[field];
+    if (id !== undefined) used.add(id);
+  }
+  for (let id = 1; id <= MAX_QUBE_ID; id++) if (!used.has(id)) return id;
+  throw new ConflictError(`no free ${field} left`);
+}
+
+/** One change applied to an inventory; pure, and the result is validated whole (or it throws). */
+export function applyInventoryChange(inventory: Inventory, change: InventoryChange): Inventory {
+  switch (change.kind) {
+    case 'create': {
+      if (inventory.get(change.qube.name)) {
+        throw new ConflictError(`qube ${quote(change.qube.name, 32)} already exists`);
+      }
+      return inventory.with(change.qube);
+    }
+    case 'remove':
+      existing(inventory, change.name);
+      return inventory.without(change.name);
+    case 'set-netvm':
+      return inventory.with({ ...existing(inventory, change.name), netvm: change.netvm });
+    case 'set-provides-network':
+      return inventory.with({ ...existing(inventory, change.name), providesNetwork: change.value });
+    case 'set-address': {
+      const { [change.family]: _old, ...rest } = existing(inventory, change.name);
+      return inventory.with(change.value === null ? rest : { ...rest, [change.family]: change.value });
+    }
+    case 'set-feature': {
+      const q = existing(inventory, change.name);
+      const { [change.feature]: _old, ...features } = q.features;
+      return inventory.with({
+        ...q,
+        features: change.value === null ? features : { ...features, [change.feature]: change.value },
+      });
+    }
+    case 'set-firewall': {
+      const { firewall: _old, ...rest } = existing(inventory, change.name);
+      return inventory.with(change.rules === null ? rest : { ...rest, firewall: change.rules });
+    }
+    case 'set-power':
+      return inventory.with({ ...existing(inventory, change.name), power: change.power });
+  }
+}
+
+/**
+ * The embedded store as a backend: qnetd is its only writer, so every
+ * change comes through `apply` and nothing needs watching. Changes are
+ * serialized and saved before they are visible, so a crash loses at most
+ * the change being saved (the file holds the old state or the new).
+ */
+@injectable()
+export class EmbeddedInventoryBackend implements InventoryBackend {
+  private current: Inventory | undefined;
+  private readonly queue = new SerialQueue();
+
+  constructor(@inject(InventoryStore) private readonly store: InventoryStore) {}
+
+  async load(): Promise<Inventory> {
+    return (this.current ??= await this.store.load());
+  }
+
+  apply(change: InventoryChange): Promise<Inventory> {
+    const run = async () => {
+      const next = applyInventoryChange(await this.load(), change);
+      await this.store.save(next);
+      this.current = next;
+      return next;
+    };
+    return this.queue.run(run);
+  }
+
+  watch(_listener: (event: InventoryBackendEvent) => void): () => void {
+    return () => {};
+  }
+
+  async dispose(): Promise<void> {
+    await this.queue.drain();
+  }
+}

@@ -1,0 +1,426 @@
+import { inject, injectable } from 'tsyringe';
+import type { PushResult, PushStatus, PushTarget } from '../../services/admin/admin-schemas';
+import type { AnyService } from '../../shared/contract/define-service';
+import { ApplyFailedError, NotFoundError, quote } from '../../shared/errors/qnet-error';
+import { toWireError } from '../../shared/errors/to-wire-error';
+import { Logger } from '../../shared/logging/logger';
+import { ServiceClient } from '../../shared/transport/service-client';
+import { ALL_SERVICES, pushOrder, type DocumentChange } from '../documents/document-changes';
+import {
+  documentKey,
+  NET_CONFIG,
+  SERVICE_PUSH_RANK,
+  type DocumentService,
+  type QubeDocument,
+} from '../documents/document-types';
+import { computeSnapshot, type NetworkSnapshot } from '../documents/network-snapshot';
+import { nextRuleExpiry } from '../documents/next-rule-expiry';
+import { planChanges } from '../documents/plan-changes';
+import { netvmDepth } from '../documents/qube-network';
+import type { Inventory } from '../inventory/inventory';
+import { describeOutcome, describeStatus } from './describe-status';
+import { GenerationCounter } from './generation-counter';
+import type { KeyState } from './key-state';
+import type { ReconcilerEvent, ReconcilerListener } from './reconciler-events';
+import { backoffDelay, ReconcilerOptions } from './reconciler-options';
+import { PUSH_SERVICES } from './service-definitions';
+import { SerialQueue } from './serial-queue';
+import { Clock, Sleep } from './timers';
+import { withDeadline } from './with-deadline';
+
+const DEADLINE_MARGIN_MS = 1_000;
+
+const SERVICES_IN_RANK = [...ALL_SERVICES].sort((a, b) => SERVICE_PUSH_RANK[a] - SERVICE_PUSH_RANK[b]);
+type PushItem = { readonly qube: string; readonly service: DocumentService };
+const compareNames = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const asAdded = (document: QubeDocument): DocumentChange => ({
+  kind: 'added',
+  qube: document.qube,
+  service: document.service,
+  document,
+});
+
+/**
+ * The changed documents plus every document of a qube that just started: it
+ * holds nothing yet, and a provider's FirewallSync and DnsUpdate are never
+ * pulled at boot, only pushed.
+ */
+function withStartedQubes(
+  changed: readonly DocumentChange[],
+  before: NetworkSnapshot,
+  after: NetworkSnapshot,
+): DocumentChange[] {
+  const all = new Map(changed.map((c) => [documentKey(c.qube, c.service), c]));
+  for (const q of after.network.values()) {
+    if (!q.running || before.network.get(q.name)?.running === true) continue;
+    for (const service of ALL_SERVICES) {
+      const doc = after.documents.get(documentKey(q.name, service));
+      if (doc && !all.has(documentKey(q.name, service))) all.set(documentKey(q.name, service), asAdded(doc));
+    }
+  }
+  return [...all.values()];
+}
+
+/**
+ * Makes every running qube hold dom0's documents. A change is planned into
+ * changed documents (one plan at a time, so two changes never mix), each
+ * stamped with a fresh generation; the affected (qube, service) pairs are
+ * queued, and a queued pair always sends the newest document when its turn
+ * comes, so pushes coalesce and the last change wins everywhere. A qube is
+ * pushed only after its netvm's queued pushes are done (a provider's own
+ * config before its clients'); qubes are pushed in parallel up to a bound,
+ * each call has a deadline and is retried with backoff, and one failing
+ * qube holds only its own slot (and its clients' turn).
+ */
+@injectable()
+export class Reconciler {
+  private snapshot: NetworkSnapshot | undefined;
+  private readonly keys = new Map<string, KeyState>();
+  /** Queued pushes per qube. */
+  private readonly dirty = new Map<string, Set<DocumentService>>();
+  /** Qubes with a push task running. */
+  private readonly active = new Set<string>();
+  private depthCache: Map<string, number> | undefined;
+  private readonly planning = new SerialQueue();
+  private readonly listeners = new Set<ReconcilerListener>();
+  private readonly waiters = new Set<() => void>();
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private disposed = false;
+
+  constructor(
+    @inject(ServiceClient) private readonly client: ServiceClient,
+    @inject(GenerationCounter) private readonly generations: GenerationCounter,
+    @inject(ReconcilerOptions) private readonly opts: ReconcilerOptions,
+    @inject(Clock) private readonly clock: Clock,
+    @inject(Sleep) private readonly sleep: Sleep,
+    @inject(Logger) private readonly log: Logger,
+  ) {}
+
+  /**
+   * The first snapshot. Every document gets a generation above anything an
+   * earlier run handed out, and every running qube is sent all of its
+   * documents: after a restart or a crash nobody knows what they hold.
+   */
+  start(inventory: Inventory): Promise<PushTarget[]> {
+    return this.serialize(async () => {
+      const snapshot = computeSnapshot(inventory, this.clock.now());
+      const docs = [...snapshot.documents.values()];
+      let generation = await this.generations.take(docs.length);
+      for (const doc of docs) this.stateOf(doc.qube, doc.service).desired = { doc, generation: generation++ };
+      this.setSnapshot(snapshot);
+      return this.enqueue(pushOrder(docs.map(asAdded), snapshot.network));
+    });
+  }
+
+  /** A new inventory (a change, an event, a resync): only the documents that differ are pushed. */
+  update(inventory: Inventory): Promise<PushTarget[]> {
+    return this.serialize(() => this.plan(inventory));
+  }
+
+  /** Plans again at the current time: an expired firewall rule leaves its provider. */
+  replan(): Promise<PushTarget[]> {
+    return this.serialize(() => this.plan(this.current().inventory));
+  }
+
+  /** Sends the current documents of these running qubes again (every running qube when empty). */
+  pushAgain(qubes: readonly string[]): Promise<PushTarget[]> {
+    return this.serialize(async () => {
+      const snapshot = this.current();
+      for (const q of qubes) if (!snapshot.network.has(q)) throw new NotFoundError(`no such qube ${quote(q, 32)}`);
+      const wanted = qubes.length ? new Set(qubes) : undefined;
+      const docs = [...snapshot.documents.values()].filter((d) => !wanted || wanted.has(d.qube));
+      return this.enqueue(pushOrder(docs.map(asAdded), snapshot.network));
+    });
+  }
+
+  /** The qube's own NetConfig with its generation, for the boot-time pull (recorded for `qnet status`). */
+  netConfigFor(qube: string): { document: QubeDocument; generation: number } | undefined {
+    const st = this.keys.get(documentKey(qube, NET_CONFIG));
+    if (!st?.desired) return undefined;
+    st.pulled = { generation: st.desired.generation, at: this.clock.now() };
+    return { document: st.desired.doc, generation: st.desired.generation };
+  }
+
+  get inventory(): Inventory {
+    return this.current().inventory;
+  }
+
+  get network(): NetworkSnapshot {
+    return this.current();
+  }
+
+  status(): PushStatus[] {
+    const rows: PushStatus[] = [];
+    for (const st of this.keys.values()) {
+      const row = describeStatus(st, this.activity(st.qube, st.service));
+      if (row) rows.push(row);
+    }
+    return rows.sort(
+      (a, b) => compareNames(a.qube, b.qube) || SERVICE_PUSH_RANK[a.service] - SERVICE_PUSH_RANK[b.service],
+    );
+  }
+
+  statusOf(qube: string): PushStatus[] {
+    return SERVICES_IN_RANK.flatMap((service) => {
+      const st = this.keys.get(documentKey(qube, service));
+      const row = st && describeStatus(st, this.activity(qube, service));
+      return row ? [row] : [];
+    });
+  }
+
+  outcome(target: PushTarget): PushResult {
+    return describeOutcome(
+      target,
+      this.keys.get(documentKey(target.qube, target.service)),
+      this.activity(target.qube, target.service),
+    );
+  }
+
+  /** Resolves when none of `targets` is pending any more, or after `timeoutMs` with what is known then. */
+  async wait(targets: readonly PushTarget[], timeoutMs: number): Promise<{ complete: boolean; results: PushResult[] }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const results = targets.map((t) => this.outcome(t));
+      const complete = results.every((r) => r.outcome !== 'pending');
+      const remaining = deadline - Date.now();
+      if (complete || remaining <= 0 || this.disposed) return { complete, results };
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, remaining);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.waiters.add(() => done());
+      });
+    }
+  }
+
+  /** Resolves once nothing is queued or being pushed. */
+  async idle(): Promise<void> {
+    while (this.dirty.size > 0 || this.active.size > 0) {
+      await new Promise<void>((resolve) => this.waiters.add(resolve));
+    }
+  }
+
+  onEvent(listener: ReconcilerListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    clearTimeout(this.expiryTimer);
+    this.dirty.clear();
+    this.notify();
+  }
+
+  private async plan(inventory: Inventory): Promise<PushTarget[]> {
+    const before = this.current();
+    const plan = planChanges(before, inventory, this.clock.now());
+    let generation = plan.push.length ? await this.generations.take(plan.push.length) : 0;
+    for (const change of plan.changes) {
+      if (change.kind === 'removed') this.keys.delete(documentKey(change.qube, change.service));
+    }
+    for (const change of plan.push) {
+      this.stateOf(change.qube, change.service).desired = { doc: change.document, generation: generation++ };
+    }
+    this.setSnapshot(plan.snapshot);
+    // A qube that stopped or went away takes its queued pushes with it; it pulls at boot.
+    for (const [qube, services] of this.dirty) {
+      const q = plan.snapshot.network.get(qube);
+      if (!q?.running) this.dirty.delete(qube);
+      else for (const s of services) if (!this.keys.get(documentKey(qube, s))?.desired) services.delete(s);
+    }
+    const targets = this.enqueue(pushOrder(withStartedQubes(plan.push, before, plan.snapshot), plan.snapshot.network));
+    this.notify();
+    return targets;
+  }
+
+  private enqueue(items: readonly PushItem[]): PushTarget[] {
+    const network = this.current().network;
+    const targets: PushTarget[] = [];
+    for (const { qube, service } of items) {
+      const desired = this.keys.get(documentKey(qube, service))?.desired;
+      if (!desired || !network.get(qube)?.running) continue;
+      let set = this.dirty.get(qube);
+      if (!set) this.dirty.set(qube, (set = new Set()));
+      set.add(service);
+      targets.push({ qube, service, generation: desired.generation });
+    }
+    this.kick();
+    return targets;
+  }
+
+  /** Starts push tasks for queued qubes whose netvm chain has nothing queued or in flight. */
+  private kick(): void {
+    for (const [qube, services] of this.dirty) {
+      if (services.size === 0 && !this.active.has(qube)) this.dirty.delete(qube);
+    }
+    if (this.disposed || this.active.size >= this.opts.concurrency || this.dirty.size === 0) return;
+    const ready = [...this.dirty.keys()].filter((q) => !this.active.has(q) && !this.ancestorBusy(q));
+    ready.sort((a, b) => this.depth(a) - this.depth(b) || compareNames(a, b));
+    for (const qube of ready) {
+      if (this.active.size >= this.opts.concurrency) break;
+      this.active.add(qube);
+      void this.runQube(qube).finally(() => {
+        this.active.delete(qube);
+        if (this.dirty.get(qube)?.size === 0) this.dirty.delete(qube);
+        this.kick();
+        this.notify();
+      });
+    }
+  }
+
+  private ancestorBusy(qube: string): boolean {
+    const network = this.current().network;
+    let cur = network.get(qube)?.netvm ?? null;
+    for (let hops = 0; cur !== null && hops <= network.size; hops++) {
+      if (this.active.has(cur) || this.dirty.has(cur)) return true;
+      cur = network.get(cur)?.netvm ?? null;
+    }
+    return false;
+  }
+
+  private depth(qube: string): number {
+    const cache = (this.depthCache ??= new Map());
+    let d = cache.get(qube);
+    if (d === undefined) cache.set(qube, (d = netvmDepth(this.current().network, qube)));
+    return d;
+  }
+
+  private async runQube(qube: string): Promise<void> {
+    for (;;) {
+      const queued = this.dirty.get(qube);
+      const service = queued && SERVICES_IN_RANK.find((s) => queued.has(s));
+      if (!service || this.disposed) return;
+      await this.pushKey(qube, service);
+    }
+  }
+
+  private async pushKey(qube: string, service: DocumentService): Promise<void> {
+    const key = documentKey(qube, service);
+    let lastError: ReturnType<typeof toWireError> | undefined;
+    let sent = 0;
+    let attempt = 0;
+    while (attempt < this.opts.attempts) {
+      attempt++;
+      // Read at send time: a change planned meanwhile replaces what goes out (coalescing).
+      const st = this.keys.get(key);
+      this.dirty.get(qube)?.delete(service);
+      if (!st?.desired || !this.current().network.get(qube)?.running || this.disposed) return;
+      const desired = st.desired;
+      sent = desired.generation;
+      st.inFlight = sent;
+      try {
+        const reply = await this.send(qube, desired.doc, sent);
+        st.inFlight = undefined;
+        if (reply.appliedGeneration === sent) {
+          st.applied = { generation: sent, at: this.clock.now(), ruleFailures: reply.failures?.length ?? 0 };
+          if (st.failure && st.failure.generation <= sent) st.failure = undefined;
+          this.emit({ type: 'push-done', qube, service, generation: sent, at: this.clock.now(), attempts: attempt });
+          return;
+        }
+        if (reply.appliedGeneration > sent) {
+          // The qube holds a generation this dom0 never sent it (a lost state dir, a restored
+          // backup): it refuses ours as stale, so go above what it holds and send again.
+          await this.generations.raiseAbove(reply.appliedGeneration);
+          if (st.desired === desired) st.desired = { doc: desired.doc, generation: await this.generations.take(1) };
+          lastError = toWireError(
+            new ApplyFailedError(`${qube} holds generation ${reply.appliedGeneration}, above the ${sent} sent`),
+          );
+          this.log.warn(`${service} on ${qube}: ${lastError.message}; sending again`);
+          continue;
+        }
+        throw new ApplyFailedError(`${qube} acknowledged generation ${reply.appliedGeneration} for ${sent}`);
+      } catch (err) {
+        st.inFlight = undefined;
+        lastError = toWireError(err);
+        this.log.warn(
+          `${service} on ${qube} (generation ${sent}, attempt ${attempt}): ${lastError.code}: ${lastError.message}`,
+        );
+        if (attempt < this.opts.attempts) await this.sleep(backoffDelay(this.opts, attempt));
+      }
+    }
+    const st = this.keys.get(key);
+    if (!st || !lastError) return;
+    st.failure = { generation: sent, error: lastError, at: this.clock.now(), attempts: attempt };
+    this.emit({
+      type: 'push-failed',
+      qube,
+      service,
+      generation: sent,
+      at: this.clock.now(),
+      attempts: attempt,
+      error: lastError,
+    });
+  }
+
+  private send(
+    qube: string,
+    doc: QubeDocument,
+    generation: number,
+  ): Promise<{ appliedGeneration: number; failures?: readonly unknown[] }> {
+    const svc: AnyService = PUSH_SERVICES[doc.service];
+    const { callTimeoutMs } = this.opts;
+    const call = this.client.call(svc, qube, { ...doc.body, generation }, { timeoutMs: callTimeoutMs });
+    // The transport enforces the deadline; the margin only catches one that does not.
+    return withDeadline(call, callTimeoutMs + DEADLINE_MARGIN_MS, `${svc.name} on ${qube}`) as Promise<{
+      appliedGeneration: number;
+      failures?: readonly unknown[];
+    }>;
+  }
+
+  private activity(qube: string, service: DocumentService) {
+    return {
+      running: this.snapshot?.network.get(qube)?.running === true,
+      queued: this.dirty.get(qube)?.has(service) === true,
+    };
+  }
+
+  private stateOf(qube: string, service: DocumentService): KeyState {
+    const key = documentKey(qube, service);
+    let st = this.keys.get(key);
+    if (!st) this.keys.set(key, (st = { qube, service }));
+    return st;
+  }
+
+  private current(): NetworkSnapshot {
+    if (!this.snapshot) throw new Error('reconciler not started');
+    return this.snapshot;
+  }
+
+  private setSnapshot(snapshot: NetworkSnapshot): void {
+    this.snapshot = snapshot;
+    this.depthCache = undefined;
+    clearTimeout(this.expiryTimer);
+    const next = nextRuleExpiry(snapshot.inventory, snapshot.now);
+    if (next === undefined || this.disposed) return;
+    // setTimeout holds at most ~24.8 days; a later expiry re-arms when this fires.
+    const delay = Math.min(Math.max(0, next - this.clock.now()), 2 ** 31 - 1);
+    this.expiryTimer = setTimeout(() => {
+      this.replan().catch((err: unknown) => this.log.error(`re-planning at rule expiry failed: ${String(err)}`));
+    }, delay);
+    this.expiryTimer.unref();
+  }
+
+  private emit(event: ReconcilerEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.log.error(`event listener failed: ${String(err)}`);
+      }
+    }
+    this.notify();
+  }
+
+  private notify(): void {
+    const waiting = [...this.waiters];
+    this.waiters.clear();
+    for (const w of waiting) w();
+  }
+
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    return this.planning.run(fn);
+  }
+}

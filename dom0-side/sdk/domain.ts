@@ -1,0 +1,175 @@
+import type { PushStatus, QubeInfo } from '../../services/admin/admin-schemas';
+import {
+  CheckFeatureWithNetvm,
+  GetQube,
+  SetFeature,
+  SetFirewall,
+  SetPower,
+  SetProperty,
+} from '../../services/admin/admin-services';
+import { toApiLine, type FirewallRuleModel } from '../firewall/rule-model';
+import type { AdminConnection } from './admin-connection';
+import { PushBatch } from './push-batch';
+
+/** What `vm.network()` reports: the effective addresses and what each service has acknowledged. */
+export interface NetworkView {
+  readonly ip: string | null;
+  readonly ip6: string | null;
+  readonly gateway: string | null;
+  readonly gateway6: string | null;
+  readonly netmask: string | null;
+  readonly dns: readonly string[] | null;
+  readonly mac: string | null;
+  readonly ipv6: boolean;
+  readonly generations: readonly PushStatus[];
+}
+
+/** Qubes features are strings; qubesadmin stores True as '1' and False as ''. */
+export type FeatureValue = string | boolean | number;
+const featureText = (value: FeatureValue) => (typeof value === 'boolean' ? (value ? '1' : '') : String(value));
+
+/** The qube's features, as qubesadmin's `vm.features`. */
+export class DomainFeatures {
+  constructor(
+    private readonly admin: AdminConnection,
+    private readonly vm: string,
+  ) {}
+
+  async get(name: string): Promise<string | undefined>;
+  async get<D>(name: string, fallback: D): Promise<string | D>;
+  async get<D>(name: string, fallback?: D): Promise<string | D | undefined> {
+    const { features } = await this.admin.call(GetQube, { name: this.vm });
+    return Object.prototype.hasOwnProperty.call(features, name) ? features[name] : fallback;
+  }
+
+  async all(): Promise<Readonly<Record<string, string>>> {
+    return (await this.admin.call(GetQube, { name: this.vm })).features;
+  }
+
+  async set(name: string, value: FeatureValue): Promise<PushBatch> {
+    const r = await this.admin.call(SetFeature, { name: this.vm, feature: name, value: featureText(value) });
+    return new PushBatch(this.admin, r.pushes);
+  }
+
+  async delete(name: string): Promise<PushBatch> {
+    const r = await this.admin.call(SetFeature, { name: this.vm, feature: name, value: null });
+    return new PushBatch(this.admin, r.pushes);
+  }
+
+  /** The qube's own value, else the first found up its netvm chain (qubesadmin's check_with_netvm). */
+  async checkWithNetvm(name: string): Promise<string | undefined>;
+  async checkWithNetvm<D>(name: string, fallback: D): Promise<string | D>;
+  async checkWithNetvm<D>(name: string, fallback?: D): Promise<string | D | undefined> {
+    const { value } = await this.admin.call(CheckFeatureWithNetvm, { name: this.vm, feature: name });
+    return value ?? fallback;
+  }
+}
+
+/** Rules as Admin API lines (`action=accept proto=tcp dsthost=example.org dstports=443-443`) or parsed models. */
+export type RuleInput = string | FirewallRuleModel;
+
+/** The qube's firewall, as qubesadmin's `vm.firewall`. */
+export class DomainFirewall {
+  /** `await vm.firewall.rules.get()`, `await vm.firewall.rules.set([...])`. */
+  readonly rules = {
+    get: () => this.getRules(),
+    set: (rules: readonly RuleInput[]) => this.setRules(rules),
+  };
+
+  constructor(
+    private readonly admin: AdminConnection,
+    private readonly vm: string,
+  ) {}
+
+  /** Admin API lines; a qube without a configured firewall reads as Qubes shows it: one accept rule. */
+  async getRules(): Promise<string[]> {
+    const { firewall } = await this.admin.call(GetQube, { name: this.vm });
+    return firewall ?? ['action=accept'];
+  }
+
+  async setRules(rules: readonly RuleInput[]): Promise<PushBatch> {
+    const lines = rules.map((r) => (typeof r === 'string' ? r : toApiLine(r)));
+    return new PushBatch(this.admin, (await this.admin.call(SetFirewall, { name: this.vm, rules: lines })).pushes);
+  }
+
+  /** Back to Qubes's default (no firewall configured: everything allowed). */
+  async reset(): Promise<PushBatch> {
+    return new PushBatch(this.admin, (await this.admin.call(SetFirewall, { name: this.vm, rules: null })).pushes);
+  }
+}
+
+export type SettableProperty = 'netvm' | 'provides_network' | 'ip' | 'ip6';
+
+/** One qube, as qubesadmin's `app.domains[name]`; every read asks qnetd, so it is never stale. */
+export class Domain {
+  readonly features: DomainFeatures;
+  readonly firewall: DomainFirewall;
+
+  constructor(
+    private readonly admin: AdminConnection,
+    readonly name: string,
+  ) {
+    this.features = new DomainFeatures(admin, name);
+    this.firewall = new DomainFirewall(admin, name);
+  }
+
+  /** Every property qnet knows (the `qvm-prefs` view), fresh. */
+  prefs(): Promise<QubeInfo> {
+    return this.admin.call(GetQube, { name: this.name });
+  }
+
+  async getProperty<K extends keyof QubeInfo>(property: K): Promise<QubeInfo[K]> {
+    return (await this.prefs())[property];
+  }
+
+  /** `null` resets netvm to none, and ip/ip6 to their planned addresses. */
+  async setProperty(property: SettableProperty, value: string | boolean | null): Promise<PushBatch> {
+    const request =
+      property === 'provides_network'
+        ? { name: this.name, property, value: value === true || value === 'True' || value === '1' }
+        : { name: this.name, property, value: value === null ? null : String(value) };
+    return new PushBatch(this.admin, (await this.admin.call(SetProperty, request)).pushes);
+  }
+
+  async getNetvm(): Promise<Domain | null> {
+    const { netvm } = await this.prefs();
+    return netvm === null ? null : new Domain(this.admin, netvm);
+  }
+
+  /** Takes effect live: the qube, its old and new netvm are pushed; no restart. */
+  setNetvm(netvm: Domain | string | null): Promise<PushBatch> {
+    return this.setProperty('netvm', netvm instanceof Domain ? netvm.name : netvm);
+  }
+
+  async network(): Promise<NetworkView> {
+    const p = await this.prefs();
+    return {
+      ip: p.ip,
+      ip6: p.ip6,
+      gateway: p.gateway,
+      gateway6: p.gateway6,
+      netmask: p.netmask,
+      dns: p.dns,
+      mac: p.mac,
+      ipv6: p.ipv6,
+      generations: p.generations,
+    };
+  }
+
+  async isRunning(): Promise<boolean> {
+    return (await this.prefs()).power === 'running';
+  }
+
+  /** The embedded store's stand-in for qvm-start: records that the qube's vif exists. */
+  async start(): Promise<PushBatch> {
+    return new PushBatch(this.admin, (await this.admin.call(SetPower, { name: this.name, power: 'running' })).pushes);
+  }
+
+  async shutdown(): Promise<PushBatch> {
+    return new PushBatch(this.admin, (await this.admin.call(SetPower, { name: this.name, power: 'halted' })).pushes);
+  }
+
+  toString(): string {
+    return this.name;
+  }
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { Generation } from '../schemas/generation';
+
+/** Names as qnetd checks them itself; the inventory gives the precise reason a name is refused. */
+export const AdminQubeName = z.string().min(1).max(64);
+export const AdminService = z.enum(['qubes.NetConfig', 'qubes.FirewallSync', 'qubes.DnsUpdate']);
+export type AdminService = z.infer<typeof AdminService>;
+
+/** One push a change caused: the CLI and the SDK wait on these. */
+export const PushTarget = z.strictObject({ qube: AdminQubeName, service: AdminService, generation: Generation });
+export type PushTarget = z.infer<typeof PushTarget>;
+
+export const ChangeResult = z.strictObject({
+  /** The pushes to running qubes this change caused (halted qubes pull at boot). */
+  pushes: z.array(PushTarget).max(100_000),
+});
+export type ChangeResult = z.infer<typeof ChangeResult>;
+
+export const WireFailure = z.strictObject({ code: z.string().max(64), message: z.string().max(1024) });
+
+/** Where one (qube, service) stands: desired against applied, and why it is behind. */
+export const PushStatus = z.strictObject({
+  qube: AdminQubeName,
+  service: AdminService,
+  power: z.enum(['running', 'halted']),
+  desired: Generation,
+  applied: Generation.nullable(),
+  state: z.enum(['ok', 'queued', 'pushing', 'failed', 'halted', 'unacknowledged']),
+  reason: z.string().max(1200).optional(),
+  /** Firewall rules the provider could not install (it drops their traffic meanwhile). */
+  ruleFailures: z.number().int().nonnegative().optional(),
+  lastError: WireFailure.optional(),
+  attempts: z.number().int().nonnegative().optional(),
+});
+export type PushStatus = z.infer<typeof PushStatus>;
+
+export const PushResult = z.strictObject({
+  qube: AdminQubeName,
+  service: AdminService,
+  generation: Generation,
+  outcome: z.enum(['done', 'failed', 'pending', 'skipped']),
+  applied: Generation.nullable(),
+  error: WireFailure.optional(),
+});
+export type PushResult = z.infer<typeof PushResult>;
+
+/** A qube as `qvm-prefs` would show it, plus what qnet derived for its network. */
+export const QubeInfo = z.strictObject({
+  name: AdminQubeName,
+  qid: z.number().int(),
+  klass: z.string().max(32),
+  dispid: z.number().int().nullable(),
+  netvm: AdminQubeName.nullable(),
+  provides_network: z.boolean(),
+  power: z.enum(['running', 'halted']),
+  features: z.record(z.string().max(256), z.string().max(4096)),
+  /** Admin API lines; null is Qubes's default (no firewall configured: accept all). */
+  firewall: z.array(z.string().max(4096)).max(1024).nullable(),
+  ip: z.string().max(64).nullable(),
+  ip6: z.string().max(64).nullable(),
+  visible_ip: z.string().max(64).nullable(),
+  visible_ip6: z.string().max(64).nullable(),
+  /** The gateway this qube uses: its netvm's address (DESIGN §3), as in the pushed uplink. */
+  gateway: z.string().max(64).nullable(),
+  gateway6: z.string().max(64).nullable(),
+  netmask: z.string().max(64).nullable(),
+  dns: z.array(z.string().max(64)).max(4).nullable(),
+  mac: z.string().max(32).nullable(),
+  ipv6: z.boolean(),
+  generations: z.array(PushStatus).max(3),
+});
+export type QubeInfo = z.infer<typeof QubeInfo>;
+
+export const QnetdEvent = z.strictObject({
+  seq: z.number().int().nonnegative(),
+  type: z.enum(['push-done', 'push-failed']),
+  qube: AdminQubeName,
+  service: AdminService,
+  generation: Generation,
+  at: z.number(),
+  attempts: z.number().int().nonnegative(),
+  error: WireFailure.optional(),
+});
+export type QnetdEvent = z.infer<typeof QnetdEvent>;

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { QnetdKit, runQnet } from './qnetd-kit';
+
+describe('dom0-side qnet CLI against a real qnetd', function () {
+  let kit: QnetdKit;
+  const qnet = (args: string[], stdin = '') => runQnet(kit, args, stdin);
+  const json = async <T>(args: string[], stdin = ''): Promise<T> => {
+    const r = await qnet([...args, '--json'], stdin);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as T;
+  };
+
+  beforeEach(async () => {
+    kit = new QnetdKit({ env: { QNET_TEST_FAIL_QUBES: 'broken' } });
+    await kit.start();
+    for (const args of [
+      ['create', 'sys-net', '--provides-network'],
+      ['create', 'sys-firewall', '--provides-network', '--netvm', 'sys-net'],
+      ['create', 'work', '--netvm', 'sys-firewall'],
+      ['create', 'broken', '--netvm', 'sys-firewall', '--qid', '40'],
+    ]) {
+      const r = await qnet(args);
+      assert.equal(r.code, 0, r.stderr);
+    }
+  });
+  afterEach(async () => kit.dispose());
+
+  it('creates, lists and shows prefs; --json prints the documented keys', async () => {
+    const ls = await qnet(['ls']);
+    assert.match(ls.stdout, /^NAME +CLASS +STATE +NETVM/);
+    assert.match(ls.stdout, /\nwork +AppVM +Halted +sys-firewall +no +10\.137\.0\.3/);
+    const prefs = await json<Record<string, unknown>>(['prefs', 'work']);
+    for (const key of [
+      'netvm',
+      'provides_network',
+      'ip',
+      'ip6',
+      'visible_ip',
+      'gateway',
+      'gateway6',
+      'netmask',
+      'dns',
+      'mac',
+    ]) {
+      assert.ok(key in prefs, key);
+    }
+    assert.deepEqual(prefs.dns, ['10.139.1.1', '10.139.1.2']);
+    assert.equal((await qnet(['prefs', 'work', 'gateway'])).stdout, '10.137.0.2\n');
+    assert.equal((await qnet(['prefs', 'work', 'netvm', 'sys-net'])).code, 0);
+    assert.equal((await qnet(['prefs', 'work', 'netvm'])).stdout, 'sys-net\n');
+    assert.equal((await qnet(['prefs', 'work', 'netvm', 'none'])).code, 0);
+    assert.equal(await json(['prefs', 'work', 'netvm']), null);
+    assert.equal((await json<{ qid: number }>(['prefs', 'broken'])).qid, 40);
+  });
+
+  it('sets, shows and deletes features', async () => {
+    assert.equal((await qnet(['features', 'sys-net', 'ipv6', '1'])).code, 0);
+    assert.equal((await qnet(['features', 'sys-net', 'ipv6'])).stdout, '1\n');
+    assert.deepEqual(await json(['features', 'sys-net']), { ipv6: '1' });
+    assert.equal((await json<{ ip6: string }>(['prefs', 'work'])).ip6, 'fd09:24ef:4179::a89:3');
+    assert.equal((await qnet(['features', 'sys-net', '--delete', 'ipv6'])).code, 0);
+    const missing = await qnet(['features', 'sys-net', 'ipv6']);
+    assert.equal(missing.code, 66);
+    assert.equal(missing.stderr, 'qnet: NOT_FOUND: feature "ipv6" is not set on "sys-net"\n');
+  });
+
+  it('edits a firewall: add, list, del, set from stdin, reset', async () => {
+    assert.equal(
+      (await qnet(['firewall', 'work', 'add', 'accept', 'proto=tcp', 'dsthost=example.org', 'dstports=443'])).code,
+      0,
+    );
+    assert.deepEqual(await json(['firewall', 'work', 'list']), [
+      'action=accept',
+      'action=accept dsthost=example.org proto=tcp dstports=443-443',
+    ]);
+    assert.equal((await qnet(['firewall', 'work', 'del', '0'])).code, 0);
+    assert.match((await qnet(['firewall', 'work'])).stdout, /^NO +RULE\n0 +action=accept dsthost=example\.org/);
+    const set = await qnet(['firewall', 'work', 'set'], '# mine\naccept proto=udp specialtarget=dns\naction=drop\n');
+    assert.equal(set.code, 0, set.stderr);
+    assert.deepEqual(await json(['firewall', 'work', 'list']), [
+      'action=accept proto=udp specialtarget=dns',
+      'action=drop',
+    ]);
+    const bad = await qnet(['firewall', 'work', 'set'], 'accept\naction=maybe\n');
+    assert.equal(bad.code, 65);
+    assert.match(bad.stderr, /^qnet: BAD_REQUEST: line 2: /);
+    assert.equal((await qnet(['firewall', 'work', 'reset'])).code, 0);
+    assert.equal((await json<{ firewall: unknown }>(['prefs', 'work'])).firewall, null);
+  });
+
+  it('waits for pushes and prints a result table; a failed push exits non-zero and shows in status', async () => {
+    const start = await qnet(['start', 'sys-net']);
+    assert.equal(start.code, 0, start.stderr);
+    assert.match(start.stdout, /^QUBE +SERVICE +GENERATION +RESULT/);
+    assert.match(start.stdout, /\nsys-net +qubes\.NetConfig +\d+ +done/);
+    const fw = await json<{ complete: boolean; results: { qube: string; outcome: string }[] }>([
+      'start',
+      'sys-firewall',
+    ]);
+    assert.equal(fw.complete, true);
+    assert.deepEqual(
+      [...new Set(fw.results.map((r) => `${r.qube} ${r.outcome}`))],
+      ['sys-net done', 'sys-firewall done'],
+    );
+    const broken = await qnet(['start', 'broken']);
+    assert.equal(broken.code, 70);
+    assert.match(broken.stdout, /\nbroken +qubes\.NetConfig +\d+ +failed +UNAVAILABLE: .*simulated unreachable agent/);
+    assert.match(broken.stderr, /^qnet: APPLY_FAILED: 1 of \d+ pushes failed\n$/);
+    const status = await json<{ qube: string; state: string; reason?: string }[]>(['status']);
+    const row = status.find((r) => r.qube === 'broken')!;
+    assert.equal(row.state, 'failed');
+    assert.match(row.reason!, /simulated unreachable agent/);
+    assert.ok(status.filter((r) => r.qube === 'sys-firewall').every((r) => r.state === 'ok'));
+    const text = await qnet(['status']);
+    assert.match(text.stdout, /\nbroken +qubes\.NetConfig +running +\d+ +- +failed +push of generation/);
+    const again = await json<{ results: { qube: string; service: string }[] }>(['push', 'sys-net']);
+    assert.deepEqual(
+      again.results.map((r) => `${r.qube} ${r.service}`),
+      ['sys-net qubes.NetConfig', 'sys-net qubes.FirewallSync'],
+    );
+    const nowait = await json<{ pushes: unknown[] }>(['shutdown', 'broken', '--no-wait']);
+    assert.ok(Array.isArray(nowait.pushes));
+  });
+
+  it('answers --help everywhere and reports errors as one line with a meaningful exit code', async () => {
+    for (const cmd of ['create', 'remove', 'start', 'shutdown', 'ls', 'prefs', 'features', 'status', 'push']) {
+      const r = await qnet([cmd, '--help']);
+      assert.equal(r.code, 0, cmd);
+      assert.match(r.stdout, new RegExp(`^usage: qnet ${cmd}`), cmd);
+    }
+    assert.match((await qnet(['firewall', 'work', '--help'])).stdout, /^usage: qnet firewall QUBE/);
+    const missing = await qnet(['prefs', 'ghost']);
+    assert.deepEqual([missing.code, missing.stderr], [66, 'qnet: NOT_FOUND: no such qube "ghost"\n']);
+    const loop = await qnet(['prefs', 'sys-net', 'netvm', 'work']);
+    assert.equal(loop.code, 65);
+    assert.match(loop.stderr, /^qnet: BAD_REQUEST: .*does not provide network\n$/);
+    const dup = await qnet(['create', 'work']);
+    assert.deepEqual([dup.code, dup.stderr], [75, 'qnet: CONFLICT: qube "work" already exists\n']);
+    const usage = await qnet(['create']);
+    assert.equal(usage.code, 64);
+    assert.match(usage.stderr, /^qnet: expected NAME/);
+    const down = await runQnet(kit, ['ls'], '', { QNET_RUN_DIR: kit.dir.path });
+    assert.equal(down.code, 69);
+    assert.match(down.stderr, /^qnet: UNAVAILABLE: qnetd is not running/);
+  });
+});
