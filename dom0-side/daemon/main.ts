@@ -5,6 +5,7 @@ import { container as rootContainer, Lifecycle, type DependencyContainer } from 
 import { ADMIN_SERVICES } from '../../services/admin/admin-services';
 import { DOM0_SERVICES } from '../../services/index';
 import { UsageError } from '../../shared/cli/cli';
+import { untilStopSignal } from '../../shared/runtime/stop-signal';
 import { ServiceHandler } from '../../shared/contract/service-handler';
 import { exitCodeFor } from '../../shared/errors/codes';
 import { QnetError } from '../../shared/errors/qnet-error';
@@ -149,14 +150,7 @@ export async function runQnetd(config: DaemonConfig, env: NodeJS.ProcessEnv, sea
     throw err;
   }
   log.info('ready', { runDir: config.runDir, stateDir: config.stateDir });
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      log.info(`${signal}: stopping`);
-      resolve();
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  await untilStopSignal(log);
   await qnetd.stop();
   await c.dispose();
   return 0;

@@ -4,6 +4,7 @@ import { Logger } from '../logging/logger';
 import { ServiceDispatcher } from './dispatcher';
 import { serveExecutable } from './executable-server';
 import { SocketServer } from './socket-server';
+import { untilStopSignal } from './stop-signal';
 
 /** How long the executable form waits for the caller's EOF (QNET_READ_TIMEOUT_MS overrides). */
 export const EXECUTABLE_READ_TIMEOUT_MS = 10_000;
@@ -41,14 +42,7 @@ export async function runSocketService(
   if (beforeServe) await beforeServe();
   const server = container.resolve(SocketServer);
   await server.listen(socketPath);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      log.info(`${signal}: stopping`);
-      resolve();
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  await untilStopSignal(log);
   await server.dispose();
   await container.dispose();
   return 0;

@@ -1,8 +1,8 @@
-import { connect } from 'node:net';
 import { inject, injectable } from 'tsyringe';
 import { token } from '../di/token';
-import { BadReplyError, QrexecFailedError } from '../errors/client-errors';
-import { TimeoutError, UnavailableError } from '../errors/qnet-error';
+import { QrexecFailedError } from '../errors/client-errors';
+import { UnavailableError } from '../errors/qnet-error';
+import { callUnixSocket } from './call-unix-socket';
 import type { InvokeOptions, Transport } from './transport';
 
 export interface SocketServiceEndpoint {
@@ -28,42 +28,15 @@ export class SocketServiceTransport implements Transport {
   constructor(@inject(SocketServiceEndpoint) private readonly endpoint: SocketServiceEndpoint) {}
 
   invoke(target: string, serviceAndArg: string, payload: Uint8Array, opts: InvokeOptions): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const sock = connect(this.endpoint.path);
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let settled = false;
-      const settle = (err: Error | undefined, value?: Buffer) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        sock.destroy();
-        if (err) reject(err);
-        else resolve(value as Buffer);
-      };
-      const timer = setTimeout(
-        () => settle(new TimeoutError(`${serviceAndArg} on ${target}`, opts.timeoutMs)),
-        opts.timeoutMs,
-      );
-      if (this.endpoint.unref) {
-        sock.unref();
-        timer.unref();
-      }
-      sock.once('connect', () => {
-        sock.write(Buffer.from(`${serviceAndArg} ${this.endpoint.source}\0`, 'latin1'));
-        sock.end(payload);
-      });
-      sock.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > opts.maxReplyBytes) settle(new BadReplyError(`reply exceeds ${opts.maxReplyBytes} bytes`));
-        else chunks.push(chunk);
-      });
-      sock.once('error', (err: NodeJS.ErrnoException) => {
-        if (err.code && UNREACHABLE.has(err.code)) {
-          settle(new UnavailableError(`nothing serves ${JSON.stringify(this.endpoint.path)} (${err.code})`));
-        } else settle(new QrexecFailedError(target, serviceAndArg, `${this.endpoint.path}: ${err.message}`));
-      });
-      sock.once('close', () => settle(undefined, Buffer.concat(chunks, size)));
+    const { path, source, unref } = this.endpoint;
+    return callUnixSocket(path, Buffer.from(`${serviceAndArg} ${source}\0`, 'latin1'), payload, {
+      ...opts,
+      what: `${serviceAndArg} on ${target}`,
+      unref,
+      onError: (err) =>
+        err.code && UNREACHABLE.has(err.code)
+          ? new UnavailableError(`nothing serves ${JSON.stringify(path)} (${err.code})`)
+          : new QrexecFailedError(target, serviceAndArg, `${path}: ${err.message}`),
     });
   }
 }
