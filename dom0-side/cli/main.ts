@@ -52,7 +52,7 @@ const COMMANDS: readonly CliCommand[] = [
   },
   {
     name: 'firewall',
-    summary: 'firewall rules (parse: validate and normalize rule lines)',
+    summary: "a qube's firewall (QUBE list | add | del | set | reset, as qvm-firewall), or parse rule lines",
     load: () => import('./commands/firewall-command'),
   },
   ...QNETD_COMMANDS,
