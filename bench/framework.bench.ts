@@ -9,7 +9,7 @@ import { RouterTransport } from '../shared/transport/router-transport';
 import { ServiceClient } from '../shared/transport/service-client';
 import { startSocketProcess, tempDir } from '../test/helpers/processes';
 import { printTable, summarize } from './lib/table';
-import { buildAgentSnapshot } from '../vm-side/packaging/build-agent-snapshot';
+import { buildAgentSnapshot } from '../vm-side/snapshot/build-agent-snapshot';
 
 const ROOT = join(__dirname, '..');
 const ECHO_HOST = join(ROOT, 'test/fixtures/echo-host-main.js');

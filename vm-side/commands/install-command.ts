@@ -1,16 +1,20 @@
-import { chmod, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { AGENT_SERVICES } from '../../services/index';
 import { parseCli, writeLine, UsageError, type CliIo } from '../../shared/cli/cli';
 import { describeInstallEntry, planInstall, type InstallEntry } from '../install/install-plan';
+import { DEFAULT_AGENT_BLOB } from '../snapshot/agent-blob-path';
 import { PATH_FLAGS, pathOverrides, type AgentRoot } from './agent-root';
 
-const HELP = `usage: qnet-agent install --root DIR [--agent-bin PATH] [--packaging-dir DIR] [--dry-run]
+const HELP = `usage: qnet-agent install --root DIR [--agent-bin PATH] [--agent-blob PATH] [--packaging-dir DIR] [--dry-run]
 
 Lays the agent's system files into DIR: the systemd units (init before
 network.target, the socket-form agent), the tmpfiles.d entry that links
 /run/qubes-rpc/SERVICE to the agent socket, the executable fallbacks in
-/etc/qubes-rpc, and the NetworkManager dispatcher hook. --dry-run lists them.`;
+/etc/qubes-rpc (which start from the agent's V8 snapshot, --agent-blob,
+default the build's dist/qnet-agent.blob, when it exists), and the
+NetworkManager dispatcher hook. --dry-run lists them.`;
 
 /** dist/vm-side/commands → the source tree's vm-side/packaging, which ships with the package. */
 const DEFAULT_PACKAGING_DIR = join(__dirname, '..', '..', '..', 'vm-side', 'packaging');
@@ -26,6 +30,9 @@ async function lay(root: string, entry: InstallEntry): Promise<void> {
   await rm(path, { force: true });
   if (entry.kind === 'symlink') {
     await symlink(entry.target, path);
+  } else if (entry.kind === 'copy') {
+    await copyFile(entry.from, path);
+    await chmod(path, entry.mode);
   } else {
     await writeFile(path, entry.content, { mode: entry.mode });
     await chmod(path, entry.mode);
@@ -37,6 +44,7 @@ export async function runInstallCommand(argv: string[], io: CliIo, root: AgentRo
     ...PATH_FLAGS,
     root: { type: 'string' },
     'agent-bin': { type: 'string' },
+    'agent-blob': { type: 'string' },
     'packaging-dir': { type: 'string' },
     'dry-run': { type: 'boolean' },
   });
@@ -47,8 +55,10 @@ export async function runInstallCommand(argv: string[], io: CliIo, root: AgentRo
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   if (!values.root) throw new UsageError('--root DIR is required');
   const config = root.config(io.env, pathOverrides(values));
+  const blob = values['agent-blob'] ?? DEFAULT_AGENT_BLOB;
   const entries = planInstall({
     agentBin: values['agent-bin'] ?? '/usr/bin/qnet-agent',
+    agentBlob: existsSync(blob) ? resolve(blob) : undefined,
     stateDir: config.stateDir,
     runDir: config.runDir,
     services: [...AGENT_SERVICES.keys()],

@@ -3,10 +3,14 @@ import { AGENT_SOCKET_NAME } from '../config/agent-config';
 /** One file `install --root` lays down, relative to the root. */
 export type InstallEntry =
   | { readonly kind: 'file'; readonly path: string; readonly content: string; readonly mode: number }
+  /** A file taken as it is from the build (the V8 startup snapshot). */
+  | { readonly kind: 'copy'; readonly path: string; readonly from: string; readonly mode: number }
   | { readonly kind: 'symlink'; readonly path: string; readonly target: string };
 
 export interface InstallOptions {
   readonly agentBin: string;
+  /** The built snapshot to install, when there is one (dist/qnet-agent.blob). */
+  readonly agentBlob?: string;
   readonly stateDir: string;
   readonly runDir: string;
   /** The services the agent serves: each gets a qrexec entry. */
@@ -17,6 +21,7 @@ export interface InstallOptions {
 
 export const QREXEC_RUN_DIR = '/run/qubes-rpc';
 export const QREXEC_ETC_DIR = '/etc/qubes-rpc';
+export const AGENT_BLOB_PATH = '/usr/lib/qnet/qnet-agent.blob';
 
 function fill(template: string, values: Record<string, string>): string {
   return template.replace(/@([A-Z_]+)@/g, (whole, key: string) => values[key] ?? whole);
@@ -31,7 +36,13 @@ function fill(template: string, values: Record<string, string>): string {
  */
 export function planInstall(opts: InstallOptions): InstallEntry[] {
   const socket = `${opts.runDir.replace(/\/$/, '')}/${AGENT_SOCKET_NAME}`;
-  const values = { AGENT_BIN: opts.agentBin, STATE_DIR: opts.stateDir, RUN_DIR: opts.runDir, SOCKET: socket };
+  const values = {
+    AGENT_BIN: opts.agentBin,
+    AGENT_BLOB: AGENT_BLOB_PATH,
+    STATE_DIR: opts.stateDir,
+    RUN_DIR: opts.runDir,
+    SOCKET: socket,
+  };
   const template = (name: string) => {
     const text = opts.templates.get(name);
     if (text === undefined) throw new Error(`packaging template ${name} is missing`);
@@ -52,6 +63,7 @@ export function planInstall(opts: InstallOptions): InstallEntry[] {
       mode: 0o644,
     })),
     { kind: 'file', path: '/usr/lib/tmpfiles.d/qnet-agent.conf', content: tmpfiles, mode: 0o644 },
+    ...(opts.agentBlob ? [{ kind: 'copy', path: AGENT_BLOB_PATH, from: opts.agentBlob, mode: 0o644 } as const] : []),
     ...opts.services.map((svc): InstallEntry => ({
       kind: 'file',
       path: `${QREXEC_ETC_DIR}/${svc}`,
@@ -77,7 +89,12 @@ export function planInstall(opts: InstallOptions): InstallEntry[] {
 }
 
 export function describeInstallEntry(e: InstallEntry): string {
-  return e.kind === 'file'
-    ? `file ${e.path} (mode ${e.mode.toString(8)}, ${e.content.length} bytes)`
-    : `symlink ${e.path} -> ${e.target}`;
+  switch (e.kind) {
+    case 'file':
+      return `file ${e.path} (mode ${e.mode.toString(8)}, ${e.content.length} bytes)`;
+    case 'copy':
+      return `copy ${e.path} (mode ${e.mode.toString(8)}) from ${e.from}`;
+    case 'symlink':
+      return `symlink ${e.path} -> ${e.target}`;
+  }
 }

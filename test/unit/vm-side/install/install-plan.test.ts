@@ -48,6 +48,19 @@ describe('planInstall', () => {
     ]);
   });
 
+  it('installs the V8 snapshot beside the fallbacks when the build made one', () => {
+    const without = planInstall(opts);
+    assert.equal(
+      without.find((e) => e.kind === 'copy'),
+      undefined,
+    );
+    const withBlob = planInstall({ ...opts, agentBlob: '/src/dist/qnet-agent.blob' });
+    assert.deepEqual(
+      withBlob.find((e) => e.kind === 'copy'),
+      { kind: 'copy', path: '/usr/lib/qnet/qnet-agent.blob', from: '/src/dist/qnet-agent.blob', mode: 0o644 },
+    );
+  });
+
   it('fails clearly when a packaging template is missing', () => {
     assert.throws(
       () => planInstall({ ...opts, templates: new Map() }),

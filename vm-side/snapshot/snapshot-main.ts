@@ -8,8 +8,8 @@
  */
 import 'reflect-metadata';
 import { startupSnapshot } from 'node:v8';
-import { processIo, runCommandTable } from '../shared/cli/cli';
-import { agentCommands } from './main';
+import { processIo, runCommandTable } from '../../shared/cli/cli';
+import { agentCommands } from '../main';
 
 startupSnapshot.setDeserializeMainFunction(() => {
   // From a snapshot, argv is [node, ...arguments]: there is no script path.

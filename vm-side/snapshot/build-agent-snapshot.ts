@@ -2,10 +2,11 @@
  * Builds `dist/qnet-agent.blob`: the agent bundled into one file (a snapshot
  * builder may only require built-in modules) and run once with
  * --build-snapshot. Used by the executable-form fallback and measured in bench/.
- *   node dist/vm-side/packaging/build-agent-snapshot.js [OUT.blob]
+ *   node dist/vm-side/snapshot/build-agent-snapshot.js [OUT.blob]
  */
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { DEFAULT_AGENT_BLOB } from './agent-blob-path';
 
 export function buildAgentSnapshot(out: string): void {
   // esbuild is a devDependency: required here only, never at run time.
@@ -13,7 +14,7 @@ export function buildAgentSnapshot(out: string): void {
   const esbuild = require('esbuild') as typeof import('esbuild');
   const bundle = `${out}.bundle.js`;
   esbuild.buildSync({
-    entryPoints: [join(__dirname, '..', 'snapshot-main.js')],
+    entryPoints: [join(__dirname, 'snapshot-main.js')],
     bundle: true,
     platform: 'node',
     // The snapshot builder runs a plain script: no `exports` object exists there.
@@ -30,7 +31,7 @@ export function buildAgentSnapshot(out: string): void {
 }
 
 if (require.main === module) {
-  const out = resolve(process.argv[2] ?? join(__dirname, '..', '..', 'qnet-agent.blob'));
+  const out = resolve(process.argv[2] ?? DEFAULT_AGENT_BLOB);
   buildAgentSnapshot(out);
   process.stdout.write(`${out}\n`);
 }
