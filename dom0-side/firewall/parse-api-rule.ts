@@ -15,7 +15,7 @@ import type { FirewallRuleModel } from './rule-model';
 
 /** Keys of Qubes's `Rule` properties; `comment` can never be one (it is split off first). */
 const PROPERTY_KEYS = new Set(['action', 'proto', 'dsthost', 'dstports', 'icmptype', 'specialtarget', 'expire']);
-/** Aliases Qubes maps onto `dsthost` without a duplicate check, so the last one wins. */
+/** Aliases Qubes stores as `dsthost`: a destination may be given once, under any of these names. */
 const DSTHOST_ALIASES = new Set(['dst4', 'dst6', 'dstname']);
 
 type RawRule = Map<string, string>;
@@ -46,10 +46,10 @@ export function splitApiRule(untrustedLine: string): RawRule {
     if (eq < 0) throw new FirewallRuleError(`expected key=value, got ${quote(option)}`);
     const key = option.slice(0, eq);
     const value = option.slice(eq + 1);
-    if (raw.has(key)) throw new FirewallRuleError(`option ${quote(key)} already set`);
-    if (PROPERTY_KEYS.has(key)) raw.set(key, value);
-    else if (DSTHOST_ALIASES.has(key)) raw.set('dsthost', value);
-    else throw new FirewallRuleError(`unknown firewall option ${quote(key)}`);
+    const stored = DSTHOST_ALIASES.has(key) ? 'dsthost' : key;
+    if (raw.has(stored)) throw new FirewallRuleError(`option ${quote(stored)} already set`);
+    if (!PROPERTY_KEYS.has(stored)) throw new FirewallRuleError(`unknown firewall option ${quote(key)}`);
+    raw.set(stored, value);
   }
   return raw;
 }

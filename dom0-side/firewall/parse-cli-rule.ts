@@ -27,6 +27,10 @@ const ALLOWED_KEYS = new Set<string>([...POSITIONAL_ORDER, 'specialtarget', 'com
  */
 function collectCliArguments(words: readonly string[], nowMs: number): Map<string, string> {
   if (words.length === 0) throw new FirewallRuleError('empty rule');
+  for (const word of words) {
+    // qvm-firewall reads the last character of each element before splitting it.
+    if (word === '' || word.endsWith('=')) throw new FirewallRuleError(`invalid rule description: ${quote(word)}`);
+  }
   const pending: string[] = [...POSITIONAL_ORDER];
   const take = (slot: string) => {
     const i = pending.indexOf(slot);
@@ -101,7 +105,27 @@ function toClientLine(raw: Map<string, string>): string {
   return parts.join(' ');
 }
 
+/** What argparse takes for a negative number, and so as a positional value rather than an option. */
+const NEGATIVE_NUMBER = /^-\d+$|^-\d*\.\d+$/;
+
+/**
+ * The rule elements argparse hands to qvm-firewall: the first `--` only ends
+ * option parsing and is dropped; before it, a word that looks like an option
+ * (`-x`, `--name`, not a negative number, no space) is refused as unrecognized.
+ */
+function ruleElements(words: readonly string[]): string[] {
+  const end = words.indexOf('--');
+  const before = end < 0 ? words : words.slice(0, end);
+  for (const word of before) {
+    if (word.length > 1 && word.startsWith('-') && !NEGATIVE_NUMBER.test(word) && !word.includes(' ')) {
+      throw new FirewallRuleError(`unrecognized option ${quote(word)}`);
+    }
+  }
+  return end < 0 ? [...words] : [...before, ...words.slice(end + 1)];
+}
+
 /** One `qvm-firewall VM add ...` argument list (as a shell line) to the rule qubesd would store. */
 export function parseCliRule(untrustedLine: string, nowMs: number): FirewallRuleModel {
-  return parseApiRule(toClientLine(collectCliArguments(splitShellWords(untrustedLine), nowMs)));
+  const words = ruleElements(splitShellWords(untrustedLine));
+  return parseApiRule(toClientLine(collectCliArguments(words, nowMs)));
 }

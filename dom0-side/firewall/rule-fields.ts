@@ -13,15 +13,25 @@ const SAFE_VALUE = /^[A-Za-z0-9:;,./\-_[\]]*$/;
 const SAFE_COMMENT = /^[A-Za-z0-9:;,./\-_[\] ]*$/;
 const SAFE_HOSTNAME = /^[a-z0-9\-._]*$/;
 
-/** What Python's str.strip() and int() treat as surrounding whitespace, within ASCII. */
-const PY_SPACE = ' \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f';
+/** What Python's str.strip() treats as whitespace, within ASCII (str.isspace()). */
+const PY_STR_SPACE = ' \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f';
+/**
+ * What Python's int() skips around the digits: only C isspace(). It passes
+ * ASCII through unchanged, so the separators \x1c-\x1f that strip() removes
+ * make int() fail.
+ */
+const PY_INT_SPACE = ' \t\n\r\x0b\x0c';
 
-export function pyStrip(text: string): string {
+function stripChars(text: string, chars: string): string {
   let start = 0;
   let end = text.length;
-  while (start < end && PY_SPACE.includes(text[start])) start++;
-  while (end > start && PY_SPACE.includes(text[end - 1])) end--;
+  while (start < end && chars.includes(text[start])) start++;
+  while (end > start && chars.includes(text[end - 1])) end--;
   return text.slice(start, end);
+}
+
+export function pyStrip(text: string): string {
+  return stripChars(text, PY_STR_SPACE);
 }
 
 /**
@@ -30,7 +40,7 @@ export function pyStrip(text: string): string {
  * them too. Returns undefined where Python raises.
  */
 export function parsePythonInt(text: string): number | undefined {
-  const body = pyStrip(text);
+  const body = stripChars(text, PY_INT_SPACE);
   if (!/^[+-]?[0-9](?:_?[0-9])*$/.test(body)) return undefined;
   // CPython refuses to convert more than 4300 digits.
   if (body.replace(/[^0-9]/g, '').length > 4300) return undefined;
@@ -119,8 +129,13 @@ export function parseIcmpType(text: string): number {
   return value;
 }
 
-/** Python's datetime range (years 1 to 9999): utcfromtimestamp raises outside it. */
-const MIN_EXPIRE = -62135596800;
+/**
+ * The times qubesd's `datetime.fromtimestamp(int(expire))` takes in a UTC
+ * dom0: years 1 to 9999, except the first day of year 1, because its fold
+ * check also converts the time one day earlier (year 0, which raises).
+ * qvm-firewall's own check (utcfromtimestamp) is wider, so this bound decides.
+ */
+const MIN_EXPIRE = -62135596800 + 86400;
 const MAX_EXPIRE = 253402300799;
 
 export function parseExpire(text: string, checkSafeSet = true): RuleExpire {

@@ -1,5 +1,8 @@
 import { FirewallRuleError } from './firewall-rule-error';
 
+/** Only blanks separate words on a shell command line; \v, \f, \r and NBSP stay inside a word. */
+const SHELL_BLANKS = ' \t\n';
+
 /**
  * POSIX-shell word splitting (quotes and backslashes, no expansion), so a
  * line reads as the arguments a user would have typed after `qvm-firewall VM add`:
@@ -26,7 +29,7 @@ export function splitShellWords(untrustedLine: string): string[] {
     } else if (c === '\\') {
       if (i + 1 < untrustedLine.length) word += untrustedLine[++i];
       inWord = true;
-    } else if (/\s/.test(c)) {
+    } else if (SHELL_BLANKS.includes(c)) {
       if (inWord) words.push(word);
       word = '';
       inWord = false;
