@@ -117,7 +117,7 @@ function evaluateAllow(
 }
 
 /** The targets an ask prompt offers: later rules first, a later deny removing what an earlier allow offered. */
-function collectTargetsForAsk(policy: IndexedPolicy, req: PolicyRequest, info: SystemInfo): Set<string> {
+export function collectTargetsForAsk(policy: IndexedPolicy, req: PolicyRequest, info: SystemInfo): Set<string> {
   const targets = new Set<string>();
   const rules = policy.rulesFor(req.service);
   for (let i = rules.length - 1; i >= 0; i--) {

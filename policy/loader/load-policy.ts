@@ -21,6 +21,10 @@ const MAX_INCLUDE_DEPTH = 64;
 
 const FILENAME_CHARS = /^[0-9a-z_.-]+$/;
 const RPCNAME_FILE_CHARS = /^[A-Za-z0-9+\-._]+$/;
+/** Package-manager and editor leftovers that `!compat-4.0` skips in the legacy directory. */
+const IGNORED_LEGACY_SUFFIXES = new Set(['.rpmsave', '.rpmnew', '.swp']);
+/** Upstream numbers the implicit denies that `!compat-4.0` adds as line 0. */
+const IMPLICIT_DENY_LINE = 0;
 
 export interface LoadOptions {
   /** Where `!compat-4.0` finds the Qubes 4.0 per-service files. */
@@ -263,15 +267,15 @@ class PolicyFileLoader {
     const services = new Map<string, Map<string, string>>();
     for (const name of names) {
       const path = joinPure(legacy, name);
-      if (statKind(path) !== 'file' || !RPCNAME_FILE_CHARS.test(name)) continue;
+      if (!isLegacyPolicyFile(path, name)) continue;
       const plus = name.indexOf('+');
       const service = plus < 0 ? name : name.slice(0, plus);
       const argument = plus < 0 ? '*' : `+${name.slice(plus + 1)}`;
       if (!services.has(service)) services.set(service, new Map());
       services.get(service)?.set(argument, path);
     }
-    // upstream's sort key puts the no-argument file first, despite its name
-    const argOrder = (a: string, b: string) => (a === '*' ? -1 : b === '*' ? 1 : compareCodePoints(a, b));
+    // the no-argument file goes last: read first, its rules would shadow the per-argument files
+    const argOrder = (a: string, b: string) => (a === '*' ? 1 : b === '*' ? -1 : compareCodePoints(a, b));
     const compatCtx = { base: legacy, topDir: ctx.topDir };
     for (const service of [...services.keys()].sort(compareCodePoints)) {
       const byArg = services.get(service) ?? new Map<string, string>();
@@ -280,11 +284,23 @@ class PolicyFileLoader {
         this.includeService(service, argument, path, where, compatCtx);
         if (argument === '*') continue;
         for (const line of ['@anyvm @anyvm deny', '@anyvm @adminvm deny']) {
-          this.rules.push(parseServiceRuleLine(service, argument, line, this.origin(path, null, compatCtx)));
+          this.rules.push(
+            parseServiceRuleLine(service, argument, line, this.origin(path, IMPLICIT_DENY_LINE, compatCtx)),
+          );
         }
       }
     }
   }
+}
+
+/** A legacy per-service file `!compat-4.0` reads: a regular, visible file named like a service call. */
+function isLegacyPolicyFile(path: string, name: string): boolean {
+  return (
+    statKind(path) === 'file' &&
+    !IGNORED_LEGACY_SUFFIXES.has(suffixOf(name)) &&
+    !name.startsWith('.') &&
+    RPCNAME_FILE_CHARS.test(name)
+  );
 }
 
 /**

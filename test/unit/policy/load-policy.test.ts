@@ -147,10 +147,10 @@ describe('policy/loader/load-policy', () => {
       rules.map((r) => [r.service, r.argument, r.source.text, r.target.text, r.action.type, r.line]),
       [
         ['qubes.A', null, 'work', '@anyvm', 'allow', 1],
-        ['qubes.B', null, '@anyvm', '@anyvm', 'ask', 1],
         ['qubes.B', '+arg', '@anyvm', 'vault', 'allow', 1],
-        ['qubes.B', '+arg', '@anyvm', '@anyvm', 'deny', null],
-        ['qubes.B', '+arg', '@anyvm', '@adminvm', 'deny', null],
+        ['qubes.B', '+arg', '@anyvm', '@anyvm', 'deny', 0],
+        ['qubes.B', '+arg', '@anyvm', '@adminvm', 'deny', 0],
+        ['qubes.B', null, '@anyvm', '@anyvm', 'ask', 1],
       ],
     );
   });
