@@ -10,6 +10,8 @@ export interface SimBinaries {
   readonly qnetd: string;
   readonly agent: string;
   readonly router: string;
+  /** The hot-plug supervisor: moves a running qube's vif when its netvm changes. */
+  readonly hotplug: string;
   readonly probe: string;
   readonly echo: string;
   /** The simulation's qrexec-client-vm: a qube's calls go through its own router socket. */
@@ -26,6 +28,7 @@ export function simBinaries(env: NodeJS.ProcessEnv = process.env): SimBinaries {
     qnetd: join(build, 'dom0-side/daemon/main.js'),
     agent: join(build, 'vm-side/main.js'),
     router: join(__dirname, 'router-main.js'),
+    hotplug: join(__dirname, 'hotplug-main.js'),
     probe: join(__dirname, 'tools/sim-probe.js'),
     echo: join(__dirname, 'tools/upstream-echo.js'),
     qrexecClientVm: join(build, 'shared/sim/qrexec-client-vm-shim.js'),

@@ -13,7 +13,10 @@ router, policy and agents, as root.
 
   up [--topology FILE]    build dom0, the upstream "internet" and every qube
                           (default: sys-net, sys-firewall, work, personal,
-                          disp1234); returns when all are configured
+                          disp1234); returns when all are configured.
+                          A hot-plug supervisor then moves a running
+                          qube's vif when its netvm changes by hand
+                          (qnet prefs QUBE netvm X|none), as Xen does
   down                    stop every process, remove every namespace and
                           the sim dir (also what an earlier crash left)
   status                  what runs, and what qnetd reports

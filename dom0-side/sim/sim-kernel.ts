@@ -55,6 +55,12 @@ export class SimKernel {
     await this.ip(netns, ['link', 'del', dev]);
   }
 
+  /** The names of the links in a namespace; none when the namespace is gone. */
+  async linkNames(netns: string): Promise<string[]> {
+    const out = await this.ip(netns, ['-j', 'link', 'show']).catch(() => '[]');
+    return (JSON.parse(out || '[]') as { ifname: string }[]).map((l) => l.ifname);
+  }
+
   async linkExists(netns: string, dev: string): Promise<boolean> {
     return this.ip(netns, ['link', 'show', 'dev', dev]).then(
       () => true,

@@ -31,6 +31,10 @@ export class SimLayout {
   get binDir(): string {
     return join(this.root, 'bin');
   }
+  /** Written by the hot-plug supervisor after each pass; its presence means it is watching. */
+  get hotplugStatusFile(): string {
+    return join(this.root, 'hotplug.json');
+  }
   get pidDir(): string {
     return join(this.root, 'pids');
   }

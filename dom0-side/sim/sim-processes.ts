@@ -90,7 +90,10 @@ export class SimProcesses {
     const start = Date.now();
     for (;;) {
       if (await ready()) return;
-      if (!this.running(name)) {
+      // Liveness by pid alone: between fork and exec the child still shows its parent's command
+      // line, which need not name the sim dir, and the pid was ours moments ago (no recycling yet).
+      const pid = this.pidOf(name);
+      if (pid === undefined || !isAlive(pid)) {
         throw new SimStepError(`start ${name}`, `exited early: ${logTail(this.layout.logFile(name))}`);
       }
       if (Date.now() - start > timeoutMs) {

@@ -165,6 +165,7 @@ export class Simulation {
         for (const [k, v] of Object.entries(q.features)) await this.qnet.must(['features', q.name, k, v]);
       }
       for (const q of planStartOrder(topology)) await step(`boot ${q.name}`, () => this.boot(topology, q));
+      await step('hot-plug supervisor (moves a vif when a netvm changes)', () => this.startHotplug());
       const state: SimState = { topology, startedAt: new Date().toISOString(), upMs: Date.now() - start };
       writeFileSync(this.layout.stateFile, `${JSON.stringify(state, null, 2)}\n`);
       return state;
@@ -237,6 +238,13 @@ export class Simulation {
     for (const entry of ['qubes.NetConfig', 'qnet.Ping']) {
       symlinkSync(`${run}/qrexec.sock`, `${l.serviceDir(ADMIN_DIR)}/${entry}`);
     }
+  }
+
+  /** After the boots: from here on, the cables follow qnetd's netvm settings. */
+  private async startHotplug(): Promise<void> {
+    const l = this.layout;
+    this.procs.start('hotplug', this.bins.node, [this.bins.hotplug, '--sim-dir', l.root]);
+    await this.procs.waitReady('hotplug', () => existsSync(l.hotplugStatusFile), 15_000);
   }
 
   /** As the qube boots: its namespace and vif, its agent, then qnetd learns it runs, then the boot-time pull. */

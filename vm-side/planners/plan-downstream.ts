@@ -3,7 +3,7 @@ import { CLIENT_IFGROUP } from './base-ruleset';
 import type { IpOp } from './ip-plan';
 import type { LinkState, NetState } from './net-state';
 import type { AntispoofEntries } from './plan-base-ruleset';
-import type { SysctlOp } from './sysctl-plan';
+import { noDadSysctl, type SysctlOp } from './sysctl-plan';
 
 export interface DownstreamPlan {
   readonly ip: readonly IpOp[];
@@ -52,7 +52,7 @@ function planClient(provider: ProviderConfig, client: DownstreamClient, link: Li
 /**
  * A network-providing qube's side of its clients (DESIGN.md section 3): per
  * client, the antispoof entries, group 2, its own address on the vif, the
- * host route, proxy ARP/NDP; forwarding on. A vif in group 2 that no client
+ * host route, proxy ARP/NDP, no duplicate address detection; forwarding on. A vif in group 2 that no client
  * claims any more loses its addresses and routes; its antispoof entries go
  * with the set update, so whatever it still sends is dropped.
  */
@@ -73,7 +73,7 @@ export function planDownstream(provider: ProviderConfig, observed: NetState): Do
       continue;
     }
     ip.push(...planClient(provider, client, link, observed));
-    sysctl.push({ key: `net/ipv4/conf/${client.vif}/proxy_arp`, value: '1' });
+    sysctl.push(noDadSysctl(client.vif), { key: `net/ipv4/conf/${client.vif}/proxy_arp`, value: '1' });
     if (provider.ipv6) sysctl.push({ key: `net/ipv6/conf/${client.vif}/proxy_ndp`, value: '1' });
   }
   const claimed = new Set(provider.clients.map((c) => c.vif));

@@ -3,6 +3,7 @@ import { NETVM_VIF_MAC } from '../../services/schemas/mac-address';
 import { InterfaceNotFoundError } from './planner-errors';
 import type { IpOp, IpPlan } from './ip-plan';
 import type { NetState, RouteState } from './net-state';
+import { noDadSysctl, type SysctlOp } from './sysctl-plan';
 
 /** The uplink sits in interface group 1: the provider ruleset masquerades toward it. */
 export const UPLINK_GROUP = 1;
@@ -81,6 +82,16 @@ export function planGuestNetwork(uplink: Uplink, observed: NetState): IpPlan {
 function orderRouteDeletes(ops: IpOp[]): IpOp[] {
   const replaced = new Set(ops.flatMap((op) => (op.kind === 'route-replace' ? [op.dst] : [])));
   return ops.filter((op) => op.kind !== 'route-del' || !replaced.has(op.dst));
+}
+
+/**
+ * Desired sysctls of the guest's own link (the caller compares them with the
+ * kernel's, planSysctls): none while the link does not exist, as the `ip`
+ * plan then fails with InterfaceNotFoundError anyway.
+ */
+export function planGuestSysctls(uplink: Uplink, observed: NetState): SysctlOp[] {
+  const link = observed.links.find((l) => l.mac === uplink.mac);
+  return link ? [noDadSysctl(link.name)] : [];
 }
 
 /**

@@ -5,7 +5,7 @@ import type { NftCommand } from './nft-json';
 import type { NftTableState } from './nft-state';
 import { planBaseRuleset } from './plan-base-ruleset';
 import { planDownstream } from './plan-downstream';
-import { planGuestNetwork, planGuestTeardown } from './plan-guest-network';
+import { planGuestNetwork, planGuestSysctls, planGuestTeardown } from './plan-guest-network';
 import { planResolvConf, type ResolvConfState } from './plan-resolv-conf';
 import { describeSysctlOp, planSysctls, type SysctlOp } from './sysctl-plan';
 
@@ -42,7 +42,10 @@ export function desiredSysctls(
   previous?: NetConfigDocument,
 ): readonly SysctlOp[] {
   const provider = doc.provider ?? (previous?.provider ? { ...previous.provider, clients: [] } : undefined);
-  return provider ? planDownstream(provider, net).sysctl : [];
+  return [
+    ...(doc.uplink ? planGuestSysctls(doc.uplink, net) : []),
+    ...(provider ? planDownstream(provider, net).sysctl : []),
+  ];
 }
 
 /**
@@ -57,13 +60,15 @@ export function planNetConfig(
 ): NetConfigPlan {
   const ip: IpOp[] = [];
   const nft: NftCommand[] = [];
-  let sysctl: SysctlOp[] = [];
+  const sysctl: SysctlOp[] = [];
   let missingVifs: readonly string[] = [];
   let conntrackPurge: string[] = [];
   let resolvConf: string | undefined;
   const old = previous?.uplink;
   if (old && (!doc.uplink || doc.uplink.mac !== old.mac)) ip.push(...planGuestTeardown(old, observed.net));
   if (doc.uplink) {
+    // Sysctls are applied before `ip`: the link's settings are in place before it comes up.
+    sysctl.push(...planSysctls(planGuestSysctls(doc.uplink, observed.net), observed.sysctl));
     ip.push(...planGuestNetwork(doc.uplink, observed.net).ops);
     resolvConf = planResolvConf(doc.uplink, observed.resolvConf);
   }
@@ -77,7 +82,7 @@ export function planNetConfig(
       ...planBaseRuleset('ip6', down.antispoof.ip6, observed.nft.ip6),
     );
     const wanted = doc.provider ? down.sysctl : down.sysctl.map(forwardingOff);
-    sysctl = planSysctls(wanted, observed.sysctl);
+    sysctl.push(...planSysctls(wanted, observed.sysctl));
     ip.push(...down.ip);
     missingVifs = down.missingVifs;
     conntrackPurge = [

@@ -40,7 +40,9 @@ describe('planDownstream', () => {
     assert.deepEqual(plan.sysctl, [
       { key: 'net/ipv4/ip_forward', value: '1' },
       { key: 'net/ipv6/conf/all/forwarding', value: '0', ifPresent: true },
+      { key: 'net/ipv6/conf/vif3.0/accept_dad', value: '0', ifPresent: true },
       { key: 'net/ipv4/conf/vif3.0/proxy_arp', value: '1' },
+      { key: 'net/ipv6/conf/vif4.0/accept_dad', value: '0', ifPresent: true },
       { key: 'net/ipv4/conf/vif4.0/proxy_arp', value: '1' },
     ]);
     assert.deepEqual(plan.antispoof.ip, {
@@ -77,6 +79,28 @@ describe('planDownstream', () => {
     assert.deepEqual(again.ip, []);
     const kernel = new Map(plan.sysctl.map((s) => [s.key, s.value]));
     assert.deepEqual(planSysctls(again.sysctl, kernel), []);
+  });
+
+  it('turns duplicate address detection off on a fresh vif, before any ip op brings it up', () => {
+    // A new vif as the kernel makes it: DAD on, proxy_arp off.
+    const kernel = new Map([
+      ['net/ipv4/ip_forward', '1'],
+      ['net/ipv6/conf/all/forwarding', '0'],
+      ['net/ipv6/conf/vif3.0/accept_dad', '1'],
+      ['net/ipv4/conf/vif3.0/proxy_arp', '1'],
+      ['net/ipv6/conf/vif4.0/accept_dad', '1'],
+      ['net/ipv4/conf/vif4.0/proxy_arp', '0'],
+    ]);
+    assert.deepEqual(planSysctls(planDownstream(provider, state).sysctl, kernel), [
+      { key: 'net/ipv6/conf/vif3.0/accept_dad', value: '0', ifPresent: true },
+      { key: 'net/ipv6/conf/vif4.0/accept_dad', value: '0', ifPresent: true },
+      { key: 'net/ipv4/conf/vif4.0/proxy_arp', value: '1' },
+    ]);
+    // A kernel without IPv6 has no accept_dad key: nothing to write, nothing to fail.
+    const noV6 = new Map([...kernel].filter(([k]) => !k.startsWith('net/ipv6/')));
+    assert.deepEqual(planSysctls(planDownstream(provider, state).sysctl, noV6), [
+      { key: 'net/ipv4/conf/vif4.0/proxy_arp', value: '1' },
+    ]);
   });
 
   it('strips a departed client vif and reports a vif that does not exist yet', () => {

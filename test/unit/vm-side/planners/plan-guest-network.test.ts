@@ -2,8 +2,9 @@
 import assert from 'assert/strict';
 import type { Uplink } from '../../../../services/net-config';
 import type { NetState } from '../../../../vm-side/planners/net-state';
-import { planGuestNetwork } from '../../../../vm-side/planners/plan-guest-network';
+import { planGuestNetwork, planGuestSysctls } from '../../../../vm-side/planners/plan-guest-network';
 import { InterfaceNotFoundError } from '../../../../vm-side/planners/planner-errors';
+import { planSysctls } from '../../../../vm-side/planners/sysctl-plan';
 import { applyIpOps } from '../helpers/fake-kernel';
 
 const MAC = '00:16:3e:5e:6c:00';
@@ -98,5 +99,18 @@ describe('planGuestNetwork', () => {
       () => planGuestNetwork({ ...uplink, mac: '00:16:3e:00:00:01' }, fresh),
       (err: unknown) => err instanceof InterfaceNotFoundError && err.code === 'APPLY_FAILED',
     );
+  });
+});
+
+describe('planGuestSysctls', () => {
+  it('turns duplicate address detection off on the link chosen by MAC, once', () => {
+    const desired = planGuestSysctls(uplink6, fresh);
+    assert.deepEqual(desired, [{ key: 'net/ipv6/conf/enX0/accept_dad', value: '0', ifPresent: true }]);
+    assert.deepEqual(planSysctls(desired, new Map([['net/ipv6/conf/enX0/accept_dad', '1']])), desired);
+    assert.deepEqual(planSysctls(desired, new Map([['net/ipv6/conf/enX0/accept_dad', '0']])), []);
+  });
+
+  it('wants nothing while no link has the MAC', () => {
+    assert.deepEqual(planGuestSysctls({ ...uplink, mac: '00:16:3e:00:00:99' }, fresh), []);
   });
 });

@@ -5,6 +5,7 @@ import type { NetState } from '../../../../vm-side/planners/net-state';
 import type { NftTableState } from '../../../../vm-side/planners/nft-state';
 import {
   describeNetConfigPlan,
+  desiredSysctls,
   isEmptyPlan,
   planNetConfig,
   type NetConfigObserved,
@@ -31,10 +32,17 @@ const uplink = {
 const provider = { ip: '10.137.0.6', ipv6: false, clients: [{ name: 'work', ip: '10.137.0.7', vif: 'vif3.0' }] };
 const both: NetConfigDocument = { generation: 1, qube: 'sys-firewall', uplink, provider };
 
+/** A fresh kernel's values for the keys the document asks about: DAD on, forwarding and proxy ARP off. */
 const fresh: NetConfigObserved = {
   net,
   nft: {},
-  sysctl: new Map(),
+  sysctl: new Map([
+    ['net/ipv6/conf/eth0/accept_dad', '1'],
+    ['net/ipv4/ip_forward', '0'],
+    ['net/ipv6/conf/all/forwarding', '0'],
+    ['net/ipv6/conf/vif3.0/accept_dad', '1'],
+    ['net/ipv4/conf/vif3.0/proxy_arp', '0'],
+  ]),
   resolvConf: { content: undefined, protected: false },
 };
 
@@ -57,13 +65,31 @@ function after(observed: NetConfigObserved, plan: NetConfigPlan): NetConfigObser
 describe('planNetConfig', () => {
   it('plans both roles in apply order and nothing the second time', () => {
     const plan = planNetConfig(both, fresh);
-    assert.ok(plan.nft.length > 0 && plan.ip.length > 0 && plan.sysctl.length > 0);
+    assert.ok(plan.nft.length > 0 && plan.ip.length > 0);
+    // The guest link's first, then the provider's: all before any `ip` op brings a link up.
+    assert.deepEqual(plan.sysctl, [
+      { key: 'net/ipv6/conf/eth0/accept_dad', value: '0', ifPresent: true },
+      { key: 'net/ipv4/ip_forward', value: '1' },
+      { key: 'net/ipv6/conf/vif3.0/accept_dad', value: '0', ifPresent: true },
+      { key: 'net/ipv4/conf/vif3.0/proxy_arp', value: '1' },
+    ]);
     assert.equal(plan.resolvConf, 'nameserver 10.139.1.1\nnameserver 10.139.1.2\n');
     assert.deepEqual(plan.conntrackPurge, ['10.137.0.7']);
     const lines = describeNetConfigPlan(plan, '/etc/resolv.conf');
     assert.ok(lines[0].startsWith('nft '));
     assert.equal(lines.at(-1), 'write /etc/resolv.conf: "nameserver 10.139.1.1\\nnameserver 10.139.1.2\\n"');
     assert.ok(isEmptyPlan(planNetConfig(both, after(fresh, plan), both)));
+  });
+
+  it("asks the observer for the guest link's keys as well as the provider's", () => {
+    assert.deepEqual(
+      desiredSysctls(both, net).map((op) => op.key),
+      [...fresh.sysctl.keys()],
+    );
+    assert.deepEqual(
+      desiredSysctls({ generation: 1, qube: 'work', uplink }, net).map((op) => op.key),
+      ['net/ipv6/conf/eth0/accept_dad'],
+    );
   });
 
   it('removes exactly what the previous uplink set when the qube loses its netvm', () => {
