@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { token } from '../../shared/di/token';
-import { CommandRunner } from './command-runner';
+import { CommandFailedError, CommandRunner } from './command-runner';
 
 /**
  * nftables as data: a batch is the `nftables` array of libnftables' JSON
@@ -25,6 +25,13 @@ export const NftExecutor = token<NftExecutor>('NftExecutor');
 
 export const NftBinary = token<string>('NftBinary');
 
+/**
+ * Batches up to this size go to nft as its one argument, larger ones through
+ * a temp file. Linux caps one argument at 128 KiB; a one-client firewall
+ * update is about 20 KiB and saves the file's create, write and removal.
+ */
+export const NFT_ARGUMENT_MAX = 64 * 1024;
+
 @injectable()
 export class NftJsonExecutor implements NftExecutor {
   constructor(
@@ -34,17 +41,23 @@ export class NftJsonExecutor implements NftExecutor {
 
   async apply(batch: NftBatch): Promise<void> {
     if (batch.commands.length === 0) return;
-    // nft -j -f - fails when its stdin is a Node pipe, so the batch goes through a temp file.
+    const json = JSON.stringify({ nftables: [{ metainfo: { json_schema_version: 1 } }, ...batch.commands] });
+    if (Buffer.byteLength(json) <= NFT_ARGUMENT_MAX) {
+      try {
+        await this.run.exec(this.nft, ['-j', json]);
+      } catch (err) {
+        // The runner names the failed command by its arguments: not the whole batch, in every log line.
+        if (err instanceof CommandFailedError)
+          throw new CommandFailedError(`${this.nft} -j <batch>`, err.exitCode, err.stderr);
+        throw err;
+      }
+      return;
+    }
+    // nft -j -f - fails when its stdin is a Node pipe (a socket nft cannot open as /dev/stdin): use a temp file.
     const dir = await mkdtemp(join(tmpdir(), 'qnet-nft-'));
     const file = join(dir, 'batch.json');
     try {
-      await writeFile(
-        file,
-        JSON.stringify({ nftables: [{ metainfo: { json_schema_version: 1 } }, ...batch.commands] }),
-        {
-          mode: 0o600,
-        },
-      );
+      await writeFile(file, json, { mode: 0o600 });
       await this.run.exec(this.nft, ['-j', '-f', file]);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -7,9 +7,17 @@ import { parseConntrackFlows } from './planners/parse-conntrack-flows';
 import { familyArg, planConntrackDeletions, toConntrackDeleteArgs } from './planners/plan-conntrack-deletions';
 
 /**
- * The `conntrack` tool: list each family's flows once, judge them against the
- * new rules (ports as numbers: section 5 warns of a string compare that killed
- * unrelated flows), and delete exactly the refused ones by their full tuple.
+ * Up to this many swept sources in a family, each is listed with `-s` (the
+ * kernel filters; a busy provider's table is not copied out for one client).
+ * Above it, one unfiltered listing of the family is fewer process starts.
+ */
+export const FILTERED_LISTING_MAX = 4;
+
+/**
+ * The `conntrack` tool: list the swept clients' flows once, judge them
+ * against the new rules (ports as numbers: section 5 warns of a string
+ * compare that killed unrelated flows), and delete exactly the refused ones
+ * by their full tuple.
  */
 @injectable()
 export class ConntrackToolExecutor implements ConntrackExecutor {
@@ -33,9 +41,14 @@ export class ConntrackToolExecutor implements ConntrackExecutor {
 
   private async sweepFamily(family: Family, sweeps: readonly ConntrackSweep[]): Promise<number> {
     if (sweeps.length === 0) return 0;
-    const listing = await this.run.exec('conntrack', ['-L', '-f', familyArg(family), '-o', 'extended']);
+    const filters =
+      sweeps.length <= FILTERED_LISTING_MAX ? [...new Set(sweeps.map((s) => s.source))].map((ip) => ['-s', ip]) : [[]];
+    const listings = await Promise.all(
+      filters.map((filter) => this.run.exec('conntrack', ['-L', '-f', familyArg(family), ...filter, '-o', 'extended'])),
+    );
+    const flows = listings.flatMap((l) => parseConntrackFlows(l.stdout));
     let deleted = 0;
-    for (const flow of planConntrackDeletions(parseConntrackFlows(listing.stdout), sweeps)) {
+    for (const flow of planConntrackDeletions(flows, sweeps)) {
       try {
         await this.run.exec('conntrack', toConntrackDeleteArgs(flow));
         deleted++;

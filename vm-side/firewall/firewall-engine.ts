@@ -21,6 +21,7 @@ import {
   dsthostNames,
   nextRuleWake,
   planFirewall,
+  planTidy,
   type FirewallPlanInput,
 } from './planners/plan-firewall';
 import { toInstalledFirewall } from './planners/to-installed-firewall';
@@ -32,7 +33,10 @@ const FAILED_RETRY_MS = 30_000;
  * Keeps the `qubes-firewall` tables equal to the last document: plans, applies
  * in one transaction, falls back to dropping a client whose rules the kernel
  * refuses, sweeps conntrack, and wakes up when a rule expires or a name's TTL
- * runs out. Every operation runs one at a time.
+ * runs out. Every operation runs one at a time; the conntrack sweep and the
+ * removal of superseded chains are queued right behind the operation that
+ * caused them, so a caller's answer does not wait for them but the next
+ * operation does.
  */
 @injectable()
 export class FirewallEngine {
@@ -41,6 +45,8 @@ export class FirewallEngine {
   private queue: Promise<unknown> = Promise.resolve();
   private cancelWake: (() => void) | undefined;
   private disposed = false;
+  /** Operations queued that have not started yet. */
+  private waiting = 0;
 
   constructor(
     @inject(NftExecutor) private readonly nft: NftExecutor,
@@ -81,11 +87,45 @@ export class FirewallEngine {
     return this.serial(() => this.applyNow(this.desired));
   }
 
-  /** Cancels the pending wake-up only. The tables stay: no table would mean no filtering. */
+  /** Resolves once everything queued so far has run, the work after an answer included. */
+  settled(): Promise<void> {
+    return this.serial(async () => undefined, false);
+  }
+
+  /** Cancels the pending wake-up and lets queued work finish. The tables stay: no table would mean no filtering. */
   async dispose(): Promise<void> {
     this.disposed = true;
     this.cancelWake?.();
     this.cancelWake = undefined;
+    await this.settled();
+  }
+
+  /**
+   * Queued behind the current operation and ahead of the next: flows are
+   * judged against the rules just installed, and the next plan starts from
+   * tidy chains. The sweep goes first: a forbidden flow must not outlive the
+   * change longer than needed.
+   */
+  private afterReply(sweeps: readonly ConntrackSweep[]): void {
+    void this.serial(async () => {
+      // A macrotask later: the answer's own continuation runs first, not after these spawns (milliseconds each).
+      await new Promise((resolve) => setImmediate(resolve));
+      await this.sweep(sweeps);
+      // In a burst of documents the last one's follow-up tidies for all; superseded gotos are unreachable meanwhile.
+      if (this.waiting === 0) await this.tidy();
+    }, false);
+  }
+
+  private async tidy(): Promise<void> {
+    const plan = planTidy(this.installed);
+    if (plan.commands.length === 0) return;
+    try {
+      await this.nft.apply({ commands: plan.commands });
+      this.installed = plan.installed;
+    } catch (err) {
+      // Only unreachable chains remain: memory, not a verdict. The next tidy retries.
+      this.log.warn('superseded firewall chains not removed', { error: describeCause(err) });
+    }
   }
 
   private async applyNow(clients: readonly ClientFirewall[]): Promise<ReportedFailure[]> {
@@ -107,7 +147,7 @@ export class FirewallEngine {
       if (refused) retryAt = now + FAILED_RETRY_MS;
     }
     this.desired = clients;
-    await this.sweep(sweeps);
+    this.afterReply(sweeps);
     this.armWake([nextRuleWake(this.installed.clients).nextWakeAt, this.names.nextExpiry(), retryAt]);
     return collectFailures(clients, this.installed.clients);
   }
@@ -126,11 +166,18 @@ export class FirewallEngine {
   ): Promise<boolean> {
     const reason = `rules could not be applied (${describeCause(cause, 200)})`;
     const failClosed = new Map(failed.changedClients.map((ip) => [ip, reason]));
-    const closed = planFirewall({ ...input, installed: this.installed, failClosed });
+    let closed = planFirewall({ ...input, installed: this.installed, failClosed });
     try {
       await this.nft.apply({ commands: closed.commands });
-    } catch (err) {
-      throw new FirewallNotAppliedError(describeCause(err), { cause: err });
+    } catch {
+      // Our picture of the kernel may be wrong (a chain removed by hand): read it back and plan from what is there.
+      this.installed = await this.observe();
+      closed = planFirewall({ ...input, installed: this.installed, failClosed });
+      try {
+        await this.nft.apply({ commands: closed.commands });
+      } catch (err) {
+        throw new FirewallNotAppliedError(describeCause(err), { cause: err });
+      }
     }
     this.installed = closed.installed;
     sweeps.push(...closed.sweeps);
@@ -183,8 +230,14 @@ export class FirewallEngine {
     return toInstalledFirewall({ nftables });
   }
 
-  private serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
+  /** `counted`: an operation that changes the tables, which the tidy gives way to. */
+  private serial<T>(task: () => Promise<T>, counted = true): Promise<T> {
+    if (counted) this.waiting++;
+    const start = () => {
+      if (counted) this.waiting--;
+      return task();
+    };
+    const run = this.queue.then(start, start);
     this.queue = run.catch(() => undefined);
     return run;
   }

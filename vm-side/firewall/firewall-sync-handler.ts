@@ -63,8 +63,16 @@ export class FirewallSyncHandler implements ServiceHandler<typeof FirewallSync> 
         this.log.info('stale firewall document ignored', { generation: request.generation, held: this.held });
         return { appliedGeneration: this.held, failures: [] };
       }
-      const failures = await this.engine.apply(request.clients);
-      await this.store.save(FirewallSync.name, request.generation, request);
+      // Written while the kernel applies it: the answer waits for the slower of the two (often the fsync), not both.
+      // A document the kernel refuses outright is then saved but not held: dom0 may push it again, and a restart
+      // converges to it, which is what dom0 asked for. Both settle before anything else runs, so saves never overlap.
+      const [applied, saved] = await Promise.allSettled([
+        this.engine.apply(request.clients),
+        this.store.save(FirewallSync.name, request.generation, request),
+      ]);
+      if (applied.status === 'rejected') throw applied.reason;
+      if (saved.status === 'rejected') throw saved.reason;
+      const failures = applied.value;
       this.held = request.generation;
       return { appliedGeneration: request.generation, failures: toResponseFailures(failures) };
     });

@@ -42,13 +42,39 @@ export interface ClientRuleFailure {
 /** What the kernel holds for one client address chain: a key of the rendered rules, or unknown (seen in the kernel). */
 export type ChainKey = string | undefined;
 
+/**
+ * One client address in one family: its dispatch chain (the map's jump
+ * target) and the revision chains it may `goto`. An update adds a revision
+ * and puts a `goto` to it first; the superseded ones are removed later.
+ */
+export interface InstalledChain {
+  /** Key of the live revision's rules; undefined when unknown (seen in the kernel, not written by us). */
+  readonly key: ChainKey;
+  /** The revision the dispatch chain's first rule goes to; undefined when not known. */
+  readonly live?: number;
+  /** Every revision chain present, the live one included. */
+  readonly revisions: readonly number[];
+  /** True when the dispatch chain holds only the `goto` to `live` and no other revision exists. */
+  readonly tidy: boolean;
+}
+
+/** A client document with the answers of its `dsthost` names, in the order of its names. */
+export interface PlannedInput {
+  readonly client: unknown;
+  readonly answers: readonly (ResolvedName | undefined)[];
+}
+
 /** What this service knows about one client it has planned for. */
 export interface InstalledClient {
   readonly name: string;
   readonly ip: string;
   readonly ip6?: string;
-  /** The client's document and its names' answers; equal keys mean equal chains. */
-  readonly inputKey: string;
+  /**
+   * The client's document and its names' answers when its chains were
+   * planned; equal inputs mean equal chains. None for a fail-closed client,
+   * so the next plan retries it.
+   */
+  readonly input?: PlannedInput;
   /** Earliest future expiry of one of its rules (ms), when a re-plan is due. */
   readonly wakeAt?: number;
   readonly names: readonly string[];
@@ -59,7 +85,7 @@ export interface InstalledFirewall {
   /** Whether the family's forward chain with its fixed rules is in place. */
   readonly base: Readonly<Record<Family, boolean>>;
   /** Client chains by family, keyed by the client address the chain is for. */
-  readonly chains: Readonly<Record<Family, ReadonlyMap<string, ChainKey>>>;
+  readonly chains: Readonly<Record<Family, ReadonlyMap<string, InstalledChain>>>;
   /** Keyed by the client's IPv4 address (unique in a document). */
   readonly clients: ReadonlyMap<string, InstalledClient>;
 }

@@ -14,6 +14,15 @@ export function clientChainName(address: string): string {
   return CLIENT_CHAIN_PREFIX + address.replace(/[.:]/g, '-');
 }
 
+/**
+ * A client address's rules live in revision chains `qbs-10-137-0-5-r3`; the
+ * address's own chain only holds a `goto` to the live revision. `r` is no
+ * hex digit, so the suffix cannot be mistaken for part of an IPv6 address.
+ */
+export function revisionChainName(address: string, revision: number): string {
+  return `${clientChainName(address)}-r${revision}`;
+}
+
 export function mapKeyType(family: Family): string {
   return family === 'ip' ? 'ipv4_addr' : 'ipv6_addr';
 }

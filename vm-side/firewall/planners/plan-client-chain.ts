@@ -1,6 +1,6 @@
 import type { NftCommand } from '../../executors/nft-executor';
 import type { Family } from './firewall-model';
-import { CLIENTS_MAP, FIREWALL_TABLE, clientChainName } from './firewall-names';
+import { CLIENTS_MAP, FIREWALL_TABLE, clientChainName, revisionChainName } from './firewall-names';
 import { addRule } from './render-nft-rule';
 
 /** A rule body per line of the chain; the chain always ends in drop (the client's default, section 3). */
@@ -8,11 +8,7 @@ export interface ChainBody {
   readonly rules: readonly { readonly expr: readonly unknown[]; readonly comment?: string }[];
 }
 
-const chainRef = (family: Family, address: string) => ({
-  family,
-  table: FIREWALL_TABLE,
-  name: clientChainName(address),
-});
+const chainRef = (family: Family, name: string) => ({ family, table: FIREWALL_TABLE, name });
 
 const mapElement = (family: Family, address: string, withVerdict: boolean) => ({
   element: {
@@ -23,34 +19,79 @@ const mapElement = (family: Family, address: string, withVerdict: boolean) => ({
   },
 });
 
+const gotoRevision = (address: string, revision: number) => [
+  { goto: { target: revisionChainName(address, revision) } },
+];
+
+/** `add` first, so removing cannot fail on a chain already gone (one removed by hand must not fail the document). */
+function removeChain(family: Family, name: string): NftCommand[] {
+  const chain = chainRef(family, name);
+  return [{ add: { chain } }, { flush: { chain } }, { delete: { chain } }];
+}
+
 /**
- * Replaces one client address's chain. `add` before `flush` so the commands do
- * not depend on whether the chain exists; the map element is added after the
- * chain it jumps to (the kernel refuses a jump to a missing chain).
+ * Gives one client address new rules by adding only: a new revision chain,
+ * and a `goto` to it inserted first in the address's dispatch chain (the
+ * older `goto`s below it are never reached).
+ *
+ * Why only adding: the kernel frees what a transaction removed or updated
+ * after an RCU grace period, and every process closing its nftables socket
+ * waits for that (10 ms and more on a busy provider) — most of an update's
+ * time when `nft` flushed and refilled the chain. Even `add chain` of an
+ * existing chain is such an update, so the dispatch chain and its map element
+ * are added only when `ensureDispatch` says they may be missing (a new
+ * address, or one only seen in the kernel); the element is added after the
+ * chain it jumps to, as the kernel refuses a jump to a missing chain.
  */
-export function planWriteChain(family: Family, address: string, body: ChainBody): NftCommand[] {
-  const chain = chainRef(family, address);
+export function planWriteChain(
+  family: Family,
+  address: string,
+  body: ChainBody,
+  revision: number,
+  ensureDispatch: boolean,
+): NftCommand[] {
+  const target = revisionChainName(address, revision);
+  const dispatch = chainRef(family, clientChainName(address));
+  const insertGoto = {
+    insert: { rule: { family, table: FIREWALL_TABLE, chain: dispatch.name, expr: gotoRevision(address, revision) } },
+  };
   return [
-    { add: { chain } },
-    { flush: { chain } },
-    ...body.rules.map((r) => addRule(family, FIREWALL_TABLE, chain.name, [...r.expr], r.comment)),
-    addRule(family, FIREWALL_TABLE, chain.name, [{ drop: null }]),
-    { add: mapElement(family, address, true) },
+    { add: { chain: chainRef(family, target) } },
+    ...body.rules.map((r) => addRule(family, FIREWALL_TABLE, target, [...r.expr], r.comment)),
+    addRule(family, FIREWALL_TABLE, target, [{ drop: null }]),
+    ...(ensureDispatch
+      ? [{ add: { chain: dispatch } }, insertGoto, { add: mapElement(family, address, true) }]
+      : [insertGoto]),
   ];
 }
 
 /**
- * Removes a client address's chain. Each object is added first, so the
- * deletes cannot fail on something already gone (a chain removed by hand must
- * not make the whole document fail).
+ * Leaves the dispatch chain with its one `goto` to the live revision and
+ * removes the superseded revisions. Changes no verdict, so it runs after the
+ * reply, in a transaction of its own.
  */
-export function planDeleteChain(family: Family, address: string): NftCommand[] {
-  const chain = chainRef(family, address);
+export function planTidyChain(family: Family, address: string, live: number, stale: readonly number[]): NftCommand[] {
+  const dispatch = chainRef(family, clientChainName(address));
   return [
-    { add: { chain } },
+    { flush: { chain: dispatch } },
+    addRule(family, FIREWALL_TABLE, dispatch.name, gotoRevision(address, live)),
+    ...stale.flatMap((r) => removeChain(family, revisionChainName(address, r))),
+  ];
+}
+
+/**
+ * Removes a client address: its map element, then its dispatch chain's
+ * `goto`s, its revisions, and the dispatch chain itself. Each object is
+ * added first, so the deletes cannot fail on something already gone.
+ */
+export function planDeleteChain(family: Family, address: string, revisions: readonly number[]): NftCommand[] {
+  const dispatch = chainRef(family, clientChainName(address));
+  return [
+    { add: { chain: dispatch } },
     { add: mapElement(family, address, true) },
     { delete: mapElement(family, address, false) },
-    { flush: { chain } },
-    { delete: { chain } },
+    { flush: { chain: dispatch } },
+    ...revisions.flatMap((r) => removeChain(family, revisionChainName(address, r))),
+    { delete: { chain: dispatch } },
   ];
 }

@@ -3,7 +3,8 @@ import type { NftCommand } from '../../executors/nft-executor';
 import { compileClientRules, familiesOf } from './compile-client-rules';
 import {
   FAMILIES,
-  type ChainKey,
+  type InstalledChain,
+  type PlannedInput,
   type ClientRuleFailure,
   type CompiledRule,
   type ConntrackSweep,
@@ -15,7 +16,7 @@ import {
   type ReportedFailure,
 } from './firewall-model';
 import { planBaseTables } from './plan-base-tables';
-import { planDeleteChain, planWriteChain, type ChainBody } from './plan-client-chain';
+import { planDeleteChain, planTidyChain, planWriteChain, type ChainBody } from './plan-client-chain';
 import { renderRuleExpr } from './render-nft-rule';
 
 export interface FirewallPlanInput {
@@ -60,8 +61,18 @@ export function planFirewall(input: FirewallPlanInput): FirewallPlan {
     if (step.writes.length === 0) continue;
     changedClients.push(client.ip);
     for (const w of step.writes) {
-      commands.push(...planWriteChain(w.family, w.address, w.body));
-      chains[w.family].set(w.address, w.key);
+      const held = chains[w.family].get(w.address);
+      const revision = Math.max(0, ...(held?.revisions ?? [])) + 1;
+      // Our own earlier write left the dispatch chain and map element: adding them again would cost a grace period.
+      const ensureDispatch = held?.key === undefined;
+      commands.push(...planWriteChain(w.family, w.address, w.body, revision, ensureDispatch));
+      chains[w.family].set(w.address, {
+        key: w.key,
+        live: revision,
+        revisions: [...(held?.revisions ?? []), revision],
+        // A new dispatch chain holds just this goto; an existing one also holds the superseded gotos.
+        tidy: held === undefined,
+      });
       if (w.sweep) sweeps.push({ family: w.family, source: w.address, rules: w.sweep });
     }
   }
@@ -73,9 +84,9 @@ export function planFirewall(input: FirewallPlanInput): FirewallPlan {
       if (c.ip6 !== undefined) wanted.ip6.add(c.ip6);
     }
     for (const family of FAMILIES) {
-      for (const address of installed.chains[family].keys()) {
+      for (const [address, held] of installed.chains[family]) {
         if (wanted[family].has(address)) continue;
-        commands.push(...planDeleteChain(family, address));
+        commands.push(...planDeleteChain(family, address, held.revisions));
         chains[family].delete(address);
         // The client left: its established flows would otherwise outlive its chain.
         sweeps.push({ family, source: address, rules: 'all' });
@@ -115,7 +126,7 @@ function addressOf(client: ClientFirewall, family: Family): string | undefined {
 function planClientSafely(
   client: ClientFirewall,
   input: FirewallPlanInput,
-  chains: Record<Family, ReadonlyMap<string, ChainKey>>,
+  chains: Record<Family, ReadonlyMap<string, InstalledChain>>,
 ): ClientStep {
   try {
     return planClient(client, input, chains);
@@ -128,17 +139,18 @@ function planClientSafely(
 function planClient(
   client: ClientFirewall,
   input: FirewallPlanInput,
-  chains: Record<Family, ReadonlyMap<string, ChainKey>>,
+  chains: Record<Family, ReadonlyMap<string, InstalledChain>>,
 ): ClientStep {
   const names = dsthostNames(client);
-  const inputKey = keyOf(client, names, input.names);
+  const planned: PlannedInput = { client, answers: names.map((n) => input.names.get(n)) };
   const held = input.installed.clients.get(client.ip);
   const families = familiesOf(client);
   const upToDate =
     held !== undefined &&
-    held.inputKey === inputKey &&
+    held.input !== undefined &&
+    sameJson(held.input, planned) &&
     (held.wakeAt === undefined || held.wakeAt > input.nowMs) &&
-    families.every((f) => chains[f].get(addressOf(client, f) ?? '') !== undefined);
+    families.every((f) => chains[f].get(addressOf(client, f) ?? '')?.key !== undefined);
   if (upToDate) return { record: held, writes: [] };
 
   const compiled = compileClientRules(client, input.names, input.nowMs);
@@ -152,14 +164,14 @@ function planClient(
       })),
     };
     const key = JSON.stringify(body);
-    if (chains[family].get(address) === key) continue;
+    if (chains[family].get(address)?.key === key) continue;
     writes.push({ family, address, body, key, sweep: compiled.rules[family] });
   }
   const record: InstalledClient = {
     name: client.name,
     ip: client.ip,
     ...(client.ip6 !== undefined ? { ip6: client.ip6 } : {}),
-    inputKey,
+    input: planned,
     ...(compiled.wakeAt !== undefined ? { wakeAt: compiled.wakeAt } : {}),
     names,
     failures: compiled.failures,
@@ -173,7 +185,6 @@ function failClosedStep(client: ClientFirewall, reason: string): ClientStep {
     name: client.name,
     ip: client.ip,
     ...(client.ip6 !== undefined ? { ip6: client.ip6 } : {}),
-    inputKey: '',
     names: dsthostNames(client),
     failures,
   };
@@ -193,10 +204,24 @@ export function dsthostNames(client: ClientFirewall): string[] {
   return [...names];
 }
 
-/** The client's document and every answer its rules depend on: the chain is a function of this key and the time. */
-function keyOf(client: ClientFirewall, names: readonly string[], table: NameTable): string {
-  const answers = names.map((n) => table.get(n));
-  return JSON.stringify([client, answers]);
+/**
+ * Deep equality of JSON-like values, as a parsed document holds. Every
+ * unchanged client is compared on every document, so no strings are built:
+ * with a thousand clients, serialising each one cost more than the rest of
+ * the plan.
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((x, i) => sameJson(x, b[i]));
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(x);
+  if (keys.length !== Object.keys(y).length) return false;
+  return keys.every((k) => Object.hasOwn(y, k) && sameJson(x[k], y[k]));
 }
 
 export function collectFailures(
@@ -219,4 +244,31 @@ export function nextRuleWake(records: ReadonlyMap<string, InstalledClient>): { n
     if (r.wakeAt !== undefined && (at === undefined || r.wakeAt < at)) at = r.wakeAt;
   }
   return at === undefined ? {} : { nextWakeAt: at };
+}
+
+/**
+ * The follow-up to a plan: every client address whose dispatch chain still
+ * holds superseded `goto`s (or whose superseded revisions remain) gets its
+ * one `goto` and loses the rest. Verdicts do not change, so a failure here
+ * costs memory, not safety; the next tidy retries.
+ */
+export function planTidy(installed: InstalledFirewall): { commands: NftCommand[]; installed: InstalledFirewall } {
+  const commands: NftCommand[] = [];
+  const chains = { ip: new Map(installed.chains.ip), ip6: new Map(installed.chains.ip6) };
+  for (const family of FAMILIES) {
+    for (const [address, held] of installed.chains[family]) {
+      if (held.tidy || held.live === undefined) continue;
+      const live = held.live;
+      commands.push(
+        ...planTidyChain(
+          family,
+          address,
+          live,
+          held.revisions.filter((r) => r !== live),
+        ),
+      );
+      chains[family].set(address, { ...held, revisions: [live], tidy: true });
+    }
+  }
+  return { commands, installed: { ...installed, chains } };
 }

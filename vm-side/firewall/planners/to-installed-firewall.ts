@@ -1,11 +1,14 @@
 import type { NftCommand } from '../../executors/nft-executor';
-import { FAMILIES, type ChainKey, type Family, type InstalledFirewall } from './firewall-model';
+import { FAMILIES, type Family, type InstalledChain, type InstalledFirewall } from './firewall-model';
 import { CLIENTS_MAP, CLIENT_CHAIN_PREFIX, FIREWALL_TABLE, FORWARD_CHAIN } from './firewall-names';
 
 interface Listed {
   chain?: { family?: string; table?: string; name?: string; hook?: string; policy?: string };
   rule?: { family?: string; table?: string; chain?: string; expr?: unknown[] };
 }
+
+/** `qbs-10-137-0-5-r3`: the address part and the revision; no match for a dispatch chain. */
+const REVISION = /^(.+)-r(\d+)$/;
 
 function addressFromChain(family: Family, chain: string): string {
   const tail = chain.slice(CLIENT_CHAIN_PREFIX.length);
@@ -15,10 +18,11 @@ function addressFromChain(family: Family, chain: string): string {
 /**
  * What the kernel holds in our tables (from `nft -j list ruleset`), as the
  * planner's starting point at agent start. Chains seen here have an unknown
- * key, so the first plan rewrites each desired one and deletes the rest.
+ * key and are untidy, so the first plan rewrites each desired address, the
+ * tidy after it removes the old revisions, and the rest are deleted.
  */
 export function toInstalledFirewall(listing: { nftables: readonly NftCommand[] }): InstalledFirewall {
-  const chains: Record<Family, Map<string, ChainKey>> = { ip: new Map(), ip6: new Map() };
+  const revisions: Record<Family, Map<string, number[]>> = { ip: new Map(), ip6: new Map() };
   const hasForward = { ip: false, ip6: false };
   const hasVmap = { ip: false, ip6: false };
   for (const item of listing.nftables as unknown as Listed[]) {
@@ -27,14 +31,24 @@ export function toInstalledFirewall(listing: { nftables: readonly NftCommand[] }
     if (item.chain?.name === FORWARD_CHAIN) {
       hasForward[family] = item.chain.hook === 'forward' && item.chain.policy === 'drop';
     } else if (item.chain?.name?.startsWith(CLIENT_CHAIN_PREFIX)) {
-      chains[family].set(addressFromChain(family, item.chain.name), undefined);
+      const revision = REVISION.exec(item.chain.name);
+      const address = addressFromChain(family, revision ? revision[1] : item.chain.name);
+      const seen = revisions[family].get(address) ?? [];
+      revisions[family].set(address, revision ? [...seen, Number(revision[2])] : seen);
     } else if (item.rule?.chain === FORWARD_CHAIN && JSON.stringify(item.rule.expr).includes(`"@${CLIENTS_MAP}"`)) {
       hasVmap[family] = true;
     }
   }
+  const chains = (family: Family) =>
+    new Map(
+      [...revisions[family]].map(([address, seen]): [string, InstalledChain] => [
+        address,
+        { key: undefined, revisions: seen, tidy: false },
+      ]),
+    );
   return {
     base: { ip: hasForward.ip && hasVmap.ip, ip6: hasForward.ip6 && hasVmap.ip6 },
-    chains,
+    chains: { ip: chains('ip'), ip6: chains('ip6') },
     clients: new Map(),
   };
 }

@@ -4,6 +4,7 @@ import { FirewallSync } from '../../../../services/firewall-sync';
 import type { CallContext } from '../../../../shared/contract/call-context';
 import { silentLogger } from '../../../../shared/logging/logger';
 import {
+  NFT_ARGUMENT_MAX,
   NftJsonExecutor,
   type NftBatch,
   type NftCommand,
@@ -55,6 +56,8 @@ describe('FirewallSync in a provider namespace (root)', function () {
   let lab: ProviderLab;
   let nft: NftExecutor;
   let store: MemoryStore;
+  /** The engine of the last handler made: lets a test wait for the work queued after an answer. */
+  let engine: FirewallEngine;
 
   before(function () {
     const reason = rootSkipReason(['ip', 'nft', 'conntrack']);
@@ -68,11 +71,15 @@ describe('FirewallSync in a provider namespace (root)', function () {
     await lab.listen([80, 443, 8080]);
   });
 
-  afterEach(() => lab?.dispose());
+  afterEach(async () => {
+    // The sweep and tidy queued after the last answer must not run against a deleted namespace.
+    await engine?.settled();
+    lab?.dispose();
+  });
 
   function handler(executor: NftExecutor = nft): FirewallSyncHandler {
     const run = new NetnsCommandRunner(lab.provider);
-    const engine = new FirewallEngine(
+    engine = new FirewallEngine(
       executor,
       new ConntrackToolExecutor(run, silentLogger),
       new NameCache(resolver),
@@ -83,10 +90,15 @@ describe('FirewallSync in a provider namespace (root)', function () {
   }
 
   const ruleset = () => lab.provider.json<{ nftables: Listed[] }>('nft', ['-j', 'list', 'ruleset']).nftables;
-  const chainRules = (family: string, chain: string) =>
-    ruleset()
-      .filter((x) => x.rule?.family === family && x.rule.chain === chain)
-      .map((x) => x.rule?.expr);
+  const rulesIn = (listing: Listed[], family: string, chain: string) =>
+    listing.filter((x) => x.rule?.family === family && x.rule.chain === chain).map((x) => x.rule?.expr);
+  /** The rules a client address's traffic meets: those of the revision its dispatch chain goes to first. */
+  const chainRules = (family: string, chain: string) => {
+    const listing = ruleset();
+    const first = rulesIn(listing, family, chain)[0] as { goto?: { target: string } }[] | undefined;
+    const target = first?.[0]?.goto?.target;
+    return target ? rulesIn(listing, family, target) : rulesIn(listing, family, chain);
+  };
 
   it('fails closed from the start: base tables drop client traffic before any document', async () => {
     await handler().converge();
@@ -168,7 +180,7 @@ describe('FirewallSync in a provider namespace (root)', function () {
     const before = ruleset();
     await h.handle({ generation: 2, clients: [me([{ action: 'accept' }]), other([{ action: 'drop' }])] }, ctx);
     const after = ruleset();
-    const rulesOf = (listing: Listed[], chain: string) => listing.filter((x) => x.rule?.chain === chain);
+    const rulesOf = (listing: Listed[], chain: string) => listing.filter((x) => x.rule?.chain.startsWith(chain));
     assert.deepEqual(
       rulesOf(after, 'qbs-10-137-0-5'),
       rulesOf(before, 'qbs-10-137-0-5'),
@@ -178,9 +190,34 @@ describe('FirewallSync in a provider namespace (root)', function () {
       [{ reject: { type: 'icmp', expr: 'admin-prohibited' } }],
       [{ drop: null }],
     ]);
+    assert.equal(lab.probe(INTERNET, 80), 'open', 'the unchanged client still passes');
+    await engine.settled();
+    assert.deepEqual(
+      rulesIn(ruleset(), 'ip', 'qbs-10-137-0-6'),
+      [[{ goto: { target: 'qbs-10-137-0-6-r2' } }]],
+      'after the tidy: one goto to the live revision',
+    );
+    assert.ok(!ruleset().some((x) => x.chain?.name === 'qbs-10-137-0-6-r1'), 'the superseded revision is gone');
     await h.handle({ generation: 3, clients: [me([{ action: 'accept' }])] }, ctx);
-    assert.ok(!ruleset().some((x) => x.chain?.name === 'qbs-10-137-0-6'));
+    assert.ok(!ruleset().some((x) => x.chain?.name.startsWith('qbs-10-137-0-6')));
     assert.ok(!JSON.stringify(ruleset()).includes('10.137.0.6'));
+  });
+
+  it('still applies an update after the dispatch chain was removed by hand', async () => {
+    const h = handler();
+    await h.handle({ generation: 1, clients: [me([{ action: 'drop' }])] }, ctx);
+    await engine.settled();
+    for (const cmd of [
+      'delete element ip qubes-firewall clients { 10.137.0.5 }',
+      'flush chain ip qubes-firewall qbs-10-137-0-5',
+      'delete chain ip qubes-firewall qbs-10-137-0-5',
+    ]) {
+      lab.provider.exec('nft', cmd.split(' '));
+    }
+    const res = await h.handle({ generation: 2, clients: [me([{ action: 'accept' }])] }, ctx);
+    assert.deepEqual(res.failures, []);
+    assert.deepEqual(chainRules('ip', 'qbs-10-137-0-5'), [[{ accept: null }], [{ drop: null }]]);
+    assert.equal(lab.probe(INTERNET, 80), 'open');
   });
 
   it('deletes conntrack entries the new rules forbid, comparing ports as numbers', async () => {
@@ -200,6 +237,7 @@ describe('FirewallSync in a provider namespace (root)', function () {
       { generation: 2, clients: [me([{ action: 'accept', proto: 'udp', dstports: { from: 8000, to: 8090 } }])] },
       ctx,
     );
+    await engine.settled(); // the sweep runs after the answer
     assert.deepEqual(udpFlows(), ['8080']);
   });
 
@@ -220,6 +258,32 @@ describe('FirewallSync in a provider namespace (root)', function () {
     assert.equal(lab.probe(INTERNET, 80), 'open');
   });
 
+  it('applies a batch too large for an argument through a file, all or nothing', async () => {
+    await handler().converge();
+    const chain = { family: 'ip', table: 'qubes-firewall', name: 'bulk' };
+    const rules = Array.from({ length: 800 }, (_, i) => ({
+      add: {
+        rule: {
+          ...chain,
+          chain: 'bulk',
+          expr: [
+            { match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: i + 1 } },
+            { accept: null },
+          ],
+        },
+      },
+    }));
+    assert.ok(JSON.stringify(rules).length > NFT_ARGUMENT_MAX);
+    await assert.rejects(
+      nft.apply({
+        commands: [{ add: { chain } }, ...rules, { delete: { chain: { ...chain, name: 'no-such-chain' } } }],
+      }),
+    );
+    assert.ok(!ruleset().some((x) => x.chain?.name === 'bulk'), 'the refused batch left nothing');
+    await nft.apply({ commands: [{ add: { chain } }, ...rules] });
+    assert.equal(chainRules('ip', 'bulk').length, 800);
+  });
+
   it('a client whose rules the kernel refuses is dropped and reported; the others are applied', async () => {
     // Fault injection at the seam: the real nft gets a rule that jumps to a missing chain for one client.
     const faulty: NftExecutor = {
@@ -236,6 +300,11 @@ describe('FirewallSync in a provider namespace (root)', function () {
       ['work'],
     );
     assert.match(res.failures[0].message, /all traffic of the client is dropped$/);
+    assert.match(
+      res.failures[0].message,
+      /^rules could not be applied \(nft -j <batch> failed \(1\): /,
+      'not the batch itself',
+    );
     assert.deepEqual(chainRules('ip', 'qbs-10-137-0-5'), [[{ drop: null }]]);
     assert.deepEqual(chainRules('ip', 'qbs-10-137-0-6'), [[{ accept: null }], [{ drop: null }]]);
     assert.equal(lab.probe(INTERNET, 80), 'timeout');
@@ -264,6 +333,6 @@ describe('FirewallSync in a provider namespace (root)', function () {
 
 function poison(command: NftCommand): NftCommand {
   const rule = (command as { add?: { rule?: { chain: string; expr: unknown[] } } }).add?.rule;
-  if (rule?.chain !== 'qbs-10-137-0-5' || JSON.stringify(rule.expr) === '[{"drop":null}]') return command;
+  if (!rule?.chain.startsWith('qbs-10-137-0-5-r') || JSON.stringify(rule.expr) === '[{"drop":null}]') return command;
   return { add: { rule: { ...rule, expr: [{ jump: { target: 'no-such-chain' } }] } } };
 }

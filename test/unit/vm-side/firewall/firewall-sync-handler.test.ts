@@ -3,6 +3,7 @@ import { FirewallSync } from '../../../../services/firewall-sync';
 import type { CallContext } from '../../../../shared/contract/call-context';
 import { silentLogger } from '../../../../shared/logging/logger';
 import { FirewallEngine } from '../../../../vm-side/firewall/firewall-engine';
+import { FirewallNotAppliedError } from '../../../../vm-side/firewall/firewall-errors';
 import { FirewallSyncHandler } from '../../../../vm-side/firewall/firewall-sync-handler';
 import { NameCache } from '../../../../vm-side/firewall/name-cache';
 import {
@@ -36,6 +37,25 @@ describe('FirewallSyncHandler', () => {
     assert.deepEqual(res, { appliedGeneration: 3, failures: [] });
     assert.equal(nft.batches.length, 1);
     assert.equal(store.docs.get('qubes.FirewallSync')?.generation, 3);
+  });
+
+  it('saves while the kernel applies; a refused document is saved but not held, so dom0 can push it again', async () => {
+    const { nft, store, handler } = setup();
+    let saving = false;
+    const save = store.save.bind(store);
+    store.save = async (...args) => {
+      saving = true;
+      await save(...args);
+    };
+    nft.failWhen = () => {
+      assert.ok(saving, 'the save started before the kernel was asked');
+      return true;
+    };
+    const doc = { generation: 3, clients: [client(5, [{ action: 'accept' }])] };
+    await assert.rejects(handler.handle(doc, ctx), FirewallNotAppliedError);
+    assert.equal(store.docs.get('qubes.FirewallSync')?.generation, 3);
+    nft.failWhen = () => false;
+    assert.deepEqual(await handler.handle(doc, ctx), { appliedGeneration: 3, failures: [] });
   });
 
   it('refuses a push from any qube but dom0, applying nothing', async () => {

@@ -110,10 +110,17 @@ export class MemoryStore implements DocumentStore {
   }
 }
 
-/** Chains a batch writes (flushes), as `family name`. */
+/**
+ * Chains a batch rewrites, as `family name`: the forward chain (flushed and
+ * refilled) and each client address's dispatch chain, whether it gets a
+ * `goto` to a new revision inserted first or is flushed for removal.
+ */
 export function writtenChains(commands: readonly NftCommand[]): string[] {
+  type Chain = { family: string; name: string };
   return commands.flatMap((c) => {
-    const chain = (c as { flush?: { chain?: { family: string; name: string } } }).flush?.chain;
-    return chain ? [`${chain.family} ${chain.name}`] : [];
+    const flushed = (c as { flush?: { chain?: Chain } }).flush?.chain;
+    const inserted = (c as { insert?: { rule?: { family: string; chain: string } } }).insert?.rule;
+    if (flushed && !/-r\d+$/.test(flushed.name)) return [`${flushed.family} ${flushed.name}`];
+    return inserted ? [`${inserted.family} ${inserted.chain}`] : [];
   });
 }

@@ -6,7 +6,7 @@ import {
   type NameTable,
   type ResolvedName,
 } from '../../../../vm-side/firewall/planners/firewall-model';
-import { planFirewall } from '../../../../vm-side/firewall/planners/plan-firewall';
+import { planFirewall, planTidy, sameJson } from '../../../../vm-side/firewall/planners/plan-firewall';
 import { client, T0, writtenChains } from './fixtures';
 
 const none: NameTable = new Map();
@@ -60,6 +60,13 @@ const rule = (family: string, chain: string, expr: unknown[]) => ({ add: { rule:
 const element = (family: string, addr: string, chain: string) => ({
   element: { family, table: T, name: 'clients', elem: [[addr, { jump: { target: chain } }]] },
 });
+const gotoFirst = (family: string, chain: string, target: string) => ({
+  insert: { rule: { family, table: T, chain, expr: [{ goto: { target } }] } },
+});
+const removed = (family: string, name: string) => {
+  const chain = { family, table: T, name };
+  return [{ add: { chain } }, { flush: { chain } }, { delete: { chain } }];
+};
 
 function apply(clients: ClientFirewall[], installed: InstalledFirewall, names: NameTable = none, nowMs = T0) {
   return planFirewall({ clients, names, nowMs, installed });
@@ -71,13 +78,11 @@ describe('planFirewall', () => {
       { action: 'accept', proto: 'tcp', dst4: '198.51.100.1/32', dstports: { from: 443, to: 443 } },
     ]);
     const plan = apply([c], EMPTY_INSTALLED);
-    const chain = { family: 'ip', table: T, name: 'qbs-10-137-0-5' };
     assert.deepEqual(plan.commands, [
       ...base('ip'),
       ...base('ip6'),
-      { add: { chain } },
-      { flush: { chain } },
-      rule('ip', 'qbs-10-137-0-5', [
+      { add: { chain: { family: 'ip', table: T, name: 'qbs-10-137-0-5-r1' } } },
+      rule('ip', 'qbs-10-137-0-5-r1', [
         {
           match: {
             op: '==',
@@ -88,9 +93,12 @@ describe('planFirewall', () => {
         { match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 443 } },
         { accept: null },
       ]),
-      rule('ip', 'qbs-10-137-0-5', [{ drop: null }]),
+      rule('ip', 'qbs-10-137-0-5-r1', [{ drop: null }]),
+      { add: { chain: { family: 'ip', table: T, name: 'qbs-10-137-0-5' } } },
+      gotoFirst('ip', 'qbs-10-137-0-5', 'qbs-10-137-0-5-r1'),
       { add: element('ip', '10.137.0.5', 'qbs-10-137-0-5') },
     ]);
+    assert.deepEqual(planTidy(plan.installed).commands, [], 'a new dispatch chain is tidy');
     assert.deepEqual(plan.changedClients, ['10.137.0.5']);
     assert.deepEqual(plan.failures, []);
     assert.equal(plan.nextWakeAt, undefined);
@@ -123,15 +131,33 @@ describe('planFirewall', () => {
     const first = apply(clients, EMPTY_INSTALLED);
     const edited = clients.map((c) => (c.ip === '10.137.0.9' ? { ...c, rules: [{ action: 'drop' as const }] } : c));
     const plan = apply(edited, first.installed);
-    const chain = { family: 'ip', table: T, name: 'qbs-10-137-0-9' };
+    const dispatch = { family: 'ip', table: T, name: 'qbs-10-137-0-9' };
     assert.deepEqual(plan.commands, [
-      { add: { chain } },
-      { flush: { chain } },
-      rule('ip', 'qbs-10-137-0-9', [{ reject: { type: 'icmp', expr: 'admin-prohibited' } }]),
-      rule('ip', 'qbs-10-137-0-9', [{ drop: null }]),
-      { add: element('ip', '10.137.0.9', 'qbs-10-137-0-9') },
+      { add: { chain: { ...dispatch, name: 'qbs-10-137-0-9-r2' } } },
+      rule('ip', 'qbs-10-137-0-9-r2', [{ reject: { type: 'icmp', expr: 'admin-prohibited' } }]),
+      rule('ip', 'qbs-10-137-0-9-r2', [{ drop: null }]),
+      gotoFirst('ip', 'qbs-10-137-0-9', 'qbs-10-137-0-9-r2'),
     ]);
+    // Nothing removed, and nothing existing added again (that is an update the kernel frees after a grace period).
+    assert.ok(!plan.commands.some((c) => 'delete' in c || 'flush' in c));
+    assert.ok(!JSON.stringify(plan.commands).includes('"name":"qbs-10-137-0-9"'));
     assert.deepEqual(plan.sweeps, [{ family: 'ip', source: '10.137.0.9', rules: [{ verdict: 'reject' }] }]);
+  });
+
+  it('tidies after an update: one goto to the live revision, the superseded revision removed', () => {
+    const first = apply([client(5, [{ action: 'accept' }]), client(6)], EMPTY_INSTALLED);
+    const updated = apply([client(5, [{ action: 'drop' }]), client(6)], first.installed);
+    const tidy = planTidy(updated.installed);
+    const dispatch = { family: 'ip', table: T, name: 'qbs-10-137-0-5' };
+    assert.deepEqual(tidy.commands, [
+      { flush: { chain: dispatch } },
+      rule('ip', 'qbs-10-137-0-5', [{ goto: { target: 'qbs-10-137-0-5-r2' } }]),
+      ...removed('ip', 'qbs-10-137-0-5-r1'),
+    ]);
+    assert.deepEqual(planTidy(tidy.installed).commands, [], 'tidy once');
+    const third = apply([client(5, [{ action: 'accept' }]), client(6)], tidy.installed);
+    assert.ok(JSON.stringify(third.commands).includes('"qbs-10-137-0-5-r3"'), 'revisions are never reused');
+    assert.deepEqual(apply([client(5, [{ action: 'accept' }]), client(6)], third.installed).commands, []);
   });
 
   it('deletes the chains and map entries of a client that left, and sweeps all its flows', () => {
@@ -144,11 +170,13 @@ describe('planFirewall', () => {
       { add: element('ip', '10.137.0.5', 'qbs-10-137-0-5') },
       { delete: { element: { family: 'ip', table: T, name: 'clients', elem: ['10.137.0.5'] } } },
       { flush: { chain: v4 } },
+      ...removed('ip', 'qbs-10-137-0-5-r1'),
       { delete: { chain: v4 } },
       { add: { chain: v6 } },
       { add: element('ip6', 'fd09:24ef:4179::a89:5', 'qbs-fd09-24ef-4179--a89-5') },
       { delete: { element: { family: 'ip6', table: T, name: 'clients', elem: ['fd09:24ef:4179::a89:5'] } } },
       { flush: { chain: v6 } },
+      ...removed('ip6', 'qbs-fd09-24ef-4179--a89-5-r1'),
       { delete: { chain: v6 } },
     ]);
     assert.deepEqual(plan.sweeps, [
@@ -218,14 +246,14 @@ describe('planFirewall', () => {
       installed: { ...EMPTY_INSTALLED, base: { ip: true, ip6: true } },
       failClosed: new Map([['10.137.0.5', 'rules could not be applied (nft said no)']]),
     });
-    const v4 = { family: 'ip', table: T, name: 'qbs-10-137-0-5' };
-    assert.deepEqual(plan.commands.slice(0, 4), [
-      { add: { chain: v4 } },
-      { flush: { chain: v4 } },
-      rule('ip', 'qbs-10-137-0-5', [{ drop: null }]),
+    assert.deepEqual(plan.commands.slice(0, 5), [
+      { add: { chain: { family: 'ip', table: T, name: 'qbs-10-137-0-5-r1' } } },
+      rule('ip', 'qbs-10-137-0-5-r1', [{ drop: null }]),
+      { add: { chain: { family: 'ip', table: T, name: 'qbs-10-137-0-5' } } },
+      gotoFirst('ip', 'qbs-10-137-0-5', 'qbs-10-137-0-5-r1'),
       { add: element('ip', '10.137.0.5', 'qbs-10-137-0-5') },
     ]);
-    assert.equal(plan.commands.length, 8);
+    assert.equal(plan.commands.length, 10);
     assert.deepEqual(plan.failures, [
       { client: 'vm5', message: 'rules could not be applied (nft said no); all traffic of the client is dropped' },
     ]);
@@ -266,17 +294,20 @@ describe('planFirewall', () => {
       { client: 'vm5', message: 'rules could not be compiled: boom; all traffic of the client is dropped' },
     ]);
     assert.ok(
-      plan.commands.some((c) => JSON.stringify(c) === JSON.stringify(rule('ip', 'qbs-10-137-0-6', [{ accept: null }]))),
+      plan.commands.some(
+        (c) => JSON.stringify(c) === JSON.stringify(rule('ip', 'qbs-10-137-0-6-r1', [{ accept: null }])),
+      ),
     );
   });
 
   it('rewrites chains seen in the kernel (unknown content) and deletes unknown ones', () => {
+    const seen = (revisions: number[]) => ({ key: undefined, revisions, tidy: false });
     const observed: InstalledFirewall = {
       base: { ip: true, ip6: true },
       chains: {
         ip: new Map([
-          ['10.137.0.5', undefined],
-          ['10.137.0.99', undefined],
+          ['10.137.0.5', seen([3, 7])],
+          ['10.137.0.99', seen([1])],
         ]),
         ip6: new Map(),
       },
@@ -284,12 +315,32 @@ describe('planFirewall', () => {
     };
     const plan = apply([client(5)], observed);
     assert.deepEqual(writtenChains(plan.commands), ['ip qbs-10-137-0-5', 'ip qbs-10-137-0-99']);
+    assert.ok(JSON.stringify(plan.commands).includes('"qbs-10-137-0-5-r8"'), 'a revision past every one seen');
     assert.ok(
       plan.commands.some(
-        (c) =>
-          JSON.stringify(c) ===
-          JSON.stringify({ delete: { chain: { family: 'ip', table: T, name: 'qbs-10-137-0-99' } } }),
+        (c) => JSON.stringify(c) === JSON.stringify({ add: element('ip', '10.137.0.5', 'qbs-10-137-0-5') }),
       ),
+      'a chain only seen in the kernel gets its dispatch chain and map element ensured',
     );
+    const deleted = plan.commands.filter((c) => 'delete' in c).map((c) => JSON.stringify(c));
+    assert.ok(deleted.includes(JSON.stringify(removed('ip', 'qbs-10-137-0-99-r1')[2])));
+    assert.ok(
+      deleted.includes(JSON.stringify({ delete: { chain: { family: 'ip', table: T, name: 'qbs-10-137-0-99' } } })),
+    );
+    // The tidy after it removes what the kernel held before.
+    const tidy = JSON.stringify(planTidy(plan.installed).commands);
+    assert.ok(tidy.includes('"qbs-10-137-0-5-r3"') && tidy.includes('"qbs-10-137-0-5-r7"'));
+    assert.ok(!tidy.includes('{"delete":{"chain":{"family":"ip","table":"qubes-firewall","name":"qbs-10-137-0-5-r8"'));
+  });
+});
+
+describe('sameJson', () => {
+  it('compares parsed documents by value, whatever the key order', () => {
+    assert.ok(sameJson({ a: [1, { b: 'x', c: null }] }, { a: [1, { c: null, b: 'x' }] }));
+    assert.ok(!sameJson({ a: [1, 2] }, { a: [1, 2, 3] }));
+    assert.ok(!sameJson({ a: { b: 1 } }, { a: { b: '1' } }));
+    assert.ok(!sameJson({ a: 1 }, { b: 1 }));
+    assert.ok(!sameJson([], {}));
+    assert.ok(!sameJson({ a: null }, { a: {} }));
   });
 });

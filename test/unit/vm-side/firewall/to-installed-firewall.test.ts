@@ -10,6 +10,9 @@ describe('toInstalledFirewall', () => {
         { table: { family: 'ip', name: T } },
         { chain: { family: 'ip', table: T, name: 'forward', hook: 'forward', policy: 'drop' } },
         { chain: { family: 'ip', table: T, name: 'qbs-10-137-0-5' } },
+        { chain: { family: 'ip', table: T, name: 'qbs-10-137-0-5-r2' } },
+        { chain: { family: 'ip', table: T, name: 'qbs-10-137-0-5-r4' } },
+        { chain: { family: 'ip6', table: T, name: 'qbs-fd09-24ef-4179--a89-5-r1' } },
         { chain: { family: 'ip6', table: T, name: 'forward', hook: 'forward', policy: 'drop' } },
         { chain: { family: 'ip6', table: T, name: 'qbs-fd09-24ef-4179--a89-5' } },
         { chain: { family: 'ip', table: 'qubes', name: 'qbs-10-137-0-77' } },
@@ -24,8 +27,14 @@ describe('toInstalledFirewall', () => {
       ],
     });
     assert.deepEqual(state.base, { ip: true, ip6: false });
-    assert.deepEqual([...state.chains.ip.entries()], [['10.137.0.5', undefined]]);
-    assert.deepEqual([...state.chains.ip6.keys()], ['fd09:24ef:4179::a89:5']);
+    assert.deepEqual(
+      [...state.chains.ip.entries()],
+      [['10.137.0.5', { key: undefined, revisions: [2, 4], tidy: false }]],
+    );
+    assert.deepEqual(
+      [...state.chains.ip6.entries()],
+      [['fd09:24ef:4179::a89:5', { key: undefined, revisions: [1], tidy: false }]],
+    );
   });
 
   it('sees nothing in an empty ruleset', () => {
