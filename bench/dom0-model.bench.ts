@@ -1,3 +1,4 @@
+import { qube } from '../test/unit/dom0-side/qube-fixture';
 import { performance } from 'node:perf_hooks';
 import { diffDocumentSets } from '../dom0-side/documents/document-changes';
 import { computeSnapshot } from '../dom0-side/documents/network-snapshot';
@@ -18,17 +19,7 @@ const RULES = [
   'action=drop',
 ].map(parseApiRule);
 
-const base = (name: string, qid: number, extra: Partial<Qube>): Qube => ({
-  name,
-  qid,
-  klass: 'AppVM',
-  netvm: null,
-  providesNetwork: false,
-  features: {},
-  tags: [],
-  power: 'running',
-  ...extra,
-});
+const base = qube;
 
 /** A large install: sys-net, sys-firewall, 8 VPN qubes, and the rest spread over them (every 5th disposable). */
 function bigInventory(): Inventory {

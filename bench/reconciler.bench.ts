@@ -1,3 +1,4 @@
+import { qube } from '../test/unit/dom0-side/qube-fixture';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,6 @@ import type { Transport } from '../shared/transport/transport';
 import { buildQnetdContainer } from '../dom0-side/daemon/main';
 import { Qnetd } from '../dom0-side/daemon/qnetd';
 import { Inventory } from '../dom0-side/inventory/inventory';
-import type { Qube } from '../dom0-side/inventory/qube';
 import { FileInventoryStore } from '../dom0-side/inventory/file-inventory-store';
 import { DEFAULT_STATE_MAX_BYTES } from '../dom0-side/inventory/inventory-store';
 import { Qubes } from '../dom0-side/sdk/index';
@@ -17,17 +17,7 @@ import { printTable, summarize, type BenchRow } from './lib/table';
 const QUBES = 200;
 const RUNS = 30;
 
-const q = (name: string, qid: number, extra: Partial<Qube>): Qube => ({
-  name,
-  qid,
-  klass: 'AppVM',
-  netvm: null,
-  providesNetwork: false,
-  features: {},
-  tags: [],
-  power: 'running',
-  ...extra,
-});
+const q = qube;
 
 /** sys-net → sys-firewall → 4 VPN qubes, and the rest of the 200 spread over them; all running. */
 function tree(): Inventory {
