@@ -26,8 +26,12 @@ export const GENERATION_FILE_NAME = 'generations.json';
 export const adminSocketPath = (runDir: string) => join(runDir, ADMIN_SOCKET_NAME);
 export const qrexecSocketPath = (runDir: string) => join(runDir, QREXEC_SOCKET_NAME);
 
+/** `qnetd install ...` lays qnetd's dom0 files; any other first argument is the daemon's. */
+export const INSTALL_SUBCOMMAND = 'install';
+
 export const DAEMON_USAGE = [
   'usage: qnetd [--state-dir DIR] [--run-dir DIR] [--qubesd [--qubesd-socket PATH]] [--router-socket PATH] [--log-json]',
+  '       qnetd install --root DIR [--qubesd] [--dry-run]   (qnetd install --help for details)',
   '',
   '  --state-dir DIR       embedded store and generation counter (QNET_STATE_DIR, default /var/lib/qnet)',
   '  --run-dir DIR         qnetd.sock (admin) and qrexec.sock (boot pull) (QNET_RUN_DIR, default /run/qnet)',

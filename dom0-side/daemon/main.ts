@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { container as rootContainer, Lifecycle, type DependencyContainer } from 'tsyringe';
 import { ADMIN_SERVICES } from '../../services/admin/admin-services';
 import { DOM0_SERVICES } from '../../services/index';
-import { UsageError } from '../../shared/cli/cli';
+import { processIo, reportError, UsageError } from '../../shared/cli/cli';
 import { untilStopSignal } from '../../shared/runtime/stop-signal';
 import { ServiceHandler } from '../../shared/contract/service-handler';
 import { exitCodeFor } from '../../shared/errors/codes';
@@ -21,6 +21,7 @@ import { Transport } from '../../shared/transport/transport';
 import { AdminHandlers } from '../admin/admin-handlers';
 import { EventLog } from '../admin/event-log';
 import { QnetAdmin } from '../admin/qnet-admin';
+import { runDom0InstallCommand } from '../install/install-command';
 import { EmbeddedInventoryBackend } from '../inventory/embedded-backend';
 import { InventoryBackend } from '../inventory/inventory-backend';
 import { FileInventoryStore } from '../inventory/file-inventory-store';
@@ -41,7 +42,14 @@ import {
 import { Reconciler } from '../reconciler/reconciler';
 import { DEFAULT_RECONCILER_OPTIONS, ReconcilerOptions } from '../reconciler/reconciler-options';
 import { Clock, realSleep, Sleep, systemClock } from '../reconciler/timers';
-import { DAEMON_USAGE, DaemonConfig, GENERATION_FILE_NAME, parseDaemonConfig, STATE_FILE_NAME } from './daemon-config';
+import {
+  DAEMON_USAGE,
+  DaemonConfig,
+  GENERATION_FILE_NAME,
+  INSTALL_SUBCOMMAND,
+  parseDaemonConfig,
+  STATE_FILE_NAME,
+} from './daemon-config';
 import { NetConfigPullHandler } from './net-config-pull-handler';
 import { AdminSocketServer, Qnetd, QrexecSocketServer } from './qnetd';
 
@@ -157,6 +165,10 @@ export async function runQnetd(config: DaemonConfig, env: NodeJS.ProcessEnv, sea
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv, seams: QnetdSeams = {}): Promise<number> {
+  if (argv[0] === INSTALL_SUBCOMMAND) {
+    const io = { ...processIo(), env };
+    return runDom0InstallCommand(argv.slice(1), io).catch((err: unknown) => reportError('qnetd install', io, err));
+  }
   try {
     const config = parseDaemonConfig(argv, env);
     if (config === 'help') {

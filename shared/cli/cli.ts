@@ -71,12 +71,19 @@ export async function runCommandTable(
   }
 }
 
+/** The flags a command accepts, in node:util parseArgs form. */
+export type CliOptions = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * What parseCli returns, spelled out: inferred, it names a type node:util
+ * does not export, and the SDK's declarations could not be emitted.
+ */
+export type ParsedCli<T extends CliOptions> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; allowPositionals: boolean; strict: true }>
+>;
+
 /** node:util parseArgs with usage errors that say what was wrong. */
-export function parseCli<T extends NonNullable<ParseArgsConfig['options']>>(
-  argv: string[],
-  options: T,
-  allowPositionals = true,
-) {
+export function parseCli<T extends CliOptions>(argv: string[], options: T, allowPositionals = true): ParsedCli<T> {
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (err) {
