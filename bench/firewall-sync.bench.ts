@@ -18,7 +18,7 @@ import { NameCache } from '../vm-side/firewall/name-cache';
 import { EMPTY_INSTALLED, type ConntrackSweep } from '../vm-side/firewall/planners/firewall-model';
 import { planFirewall } from '../vm-side/firewall/planners/plan-firewall';
 import { Netns, rootSkipReason } from '../test/helpers/netns';
-import { NetnsCommandRunner } from '../test/integration/vm-side/firewall/provider-lab';
+import { runnerIn } from '../test/integration/vm-side/firewall/provider-lab';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -208,7 +208,7 @@ async function scenario(ns: Netns, clients: number, stateDir: string): Promise<B
 async function spawnBaseline(ns: Netns): Promise<BenchRow[]> {
   const runners: [string, CommandRunner][] = [
     ['nsenter --net', new NsenterRunner(ns)],
-    ['ip netns exec', new NetnsCommandRunner(ns)],
+    ['ip netns exec', runnerIn(ns)],
   ];
   const rows: BenchRow[] = [];
   for (const [label, run] of runners) {

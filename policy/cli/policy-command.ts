@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { EXIT_USAGE, UsageError, parseCli, reportError, writeLine, type CliIo } from '../../shared/cli/cli';
+import { untilStopSignal } from '../../shared/runtime/stop-signal';
 import { AccessDeniedError } from '../errors';
 import { evaluateRequest, type Evaluation } from '../evaluator/evaluate';
 import { toEvaluationReport } from '../evaluator/describe-evaluation';
@@ -137,18 +138,6 @@ function runCheck(argv: string[], io: CliIo): number {
   return 0;
 }
 
-function waitForSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      process.off('SIGTERM', done);
-      process.off('SIGINT', done);
-      resolve();
-    };
-    process.once('SIGTERM', done);
-    process.once('SIGINT', done);
-  });
-}
-
 async function runServe(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseCli(argv, { ...COMMON, socket: { type: 'string' }, 'poll-ms': { type: 'string' } }, false);
   if (values.help) return (writeLine(io.stdout, SERVE_HELP), 0);
@@ -172,7 +161,7 @@ async function runServe(argv: string[], io: CliIo): Promise<number> {
     writeLine(io.stderr, `${PROG} serve: listening on ${values.socket}`);
     const { state } = source.current();
     if (state instanceof AccessDeniedError) writeLine(io.stderr, `${PROG} serve: denying everything: ${state.message}`);
-    await waitForSignal();
+    await untilStopSignal();
   } finally {
     await server.dispose();
     await source.dispose();

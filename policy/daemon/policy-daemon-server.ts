@@ -36,7 +36,15 @@ function serveConnection(provider: PolicySnapshotProvider, socket: Socket): void
     done = true;
     const request = reader.finish();
     if (request === null) return drop();
-    socket.end(answerDaemonRequest(provider, request));
+    let answer: string;
+    try {
+      answer = answerDaemonRequest(provider, request);
+    } catch {
+      // The evaluator turns every failure into a denial; should one still escape, this runs in a socket
+      // event handler where a throw would end the daemon. Upstream's handler dies with the connection only.
+      return drop();
+    }
+    socket.end(answer);
   };
   socket.on('data', (chunk: Buffer) => {
     if (done) return;
@@ -63,9 +71,14 @@ function serveConnection(provider: PolicySnapshotProvider, socket: Socket): void
 export class PolicyDaemonServer {
   private readonly server: Server;
   private path: string | undefined;
+  private readonly open = new Set<Socket>();
 
   constructor(private readonly provider: PolicySnapshotProvider) {
-    this.server = createServer({ allowHalfOpen: true }, (socket) => serveConnection(this.provider, socket));
+    this.server = createServer({ allowHalfOpen: true }, (socket) => {
+      this.open.add(socket);
+      socket.once('close', () => this.open.delete(socket));
+      serveConnection(this.provider, socket);
+    });
   }
 
   async listen(path: string, mode = 0o660): Promise<void> {
@@ -74,6 +87,8 @@ export class PolicyDaemonServer {
   }
 
   async dispose(): Promise<void> {
+    // server.close() waits for every connection, and a caller that never finishes its request would hold it forever.
+    for (const s of this.open) s.destroy();
     await closeServer(this.server, this.path);
     this.path = undefined;
   }

@@ -10,9 +10,9 @@ import { readNulHeader } from './read-header';
 import { closeServer, listenUnix } from './unix-socket';
 
 export interface SocketServerOptions {
-  /** Deadline for one call, from accept to the caller's EOF. */
+  /** Deadline for one call, from accept to the reply: reading the request and the handler's work both count. */
   callTimeoutMs: number;
-  /** Beyond this many open calls new connections are refused by the kernel backlog, not queued in memory. */
+  /** Beyond this many open calls Node accepts and at once closes each new connection, so none queue in memory. */
   maxConnections: number;
   /** File mode of the socket; qrexec-daemon (root) connects, nobody else needs to. */
   mode: number;

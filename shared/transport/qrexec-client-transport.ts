@@ -1,6 +1,6 @@
 import { inject, injectable } from 'tsyringe';
 import { ProcessTransport } from './process-transport';
-import { QrexecBinaries } from './qrexec-client-vm-transport';
+import { QrexecBinaries } from './qrexec-binaries';
 
 /** From dom0: qrexec-client starts the service in the target directly, as dom0 may. */
 @injectable()

@@ -1,16 +1,9 @@
 import { inject, injectable } from 'tsyringe';
-import { token } from '../di/token';
+import { QrexecBinaries } from './qrexec-binaries';
 import { ProcessTransport } from './process-transport';
 
-export interface QrexecBinaries {
-  /** In a VM: `qrexec-client-vm TARGET SERVICE[+ARG]`. */
-  clientVm: string;
-  /** In dom0: `qrexec-client -d TARGET DEFAULT:QUBESRPC SERVICE[+ARG] dom0`. */
-  client: string;
-}
-export const QrexecBinaries = token<QrexecBinaries>('QrexecBinaries');
-/** Looked up on PATH unless configuration says otherwise. */
-export const DEFAULT_QREXEC_BINARIES: QrexecBinaries = { clientVm: 'qrexec-client-vm', client: 'qrexec-client' };
+// dom0-side/daemon/main.ts still imports these from here; drop this line once it imports ./qrexec-binaries.
+export { DEFAULT_QREXEC_BINARIES, QrexecBinaries } from './qrexec-binaries';
 
 /** From inside a qube; the policy in dom0 decides whether the call goes through. */
 @injectable()

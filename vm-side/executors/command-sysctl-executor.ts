@@ -8,8 +8,8 @@ export const SysctlBinary = token<string>('SysctlBinary');
 
 /**
  * The same through the `sysctl` tool and a CommandRunner: with a
- * NetnsCommandRunner it configures a namespace this process is not in (tests,
- * the simulator driving a namespace from outside).
+ * NetnsCommandRunner it configures a namespace this process is not in (the
+ * namespace tests drive an agent's kernel state from outside).
  */
 @injectable()
 export class CommandSysctlExecutor implements SysctlExecutor {

@@ -1,6 +1,6 @@
 import type { CommandResult, CommandRunner, ExecOptions } from './command-runner';
 
-/** Runs every command inside a network namespace through `ip netns exec`; for tests and the simulator. */
+/** Runs every command inside a network namespace through `ip netns exec`; for the namespace tests and benches. */
 export class NetnsCommandRunner implements CommandRunner {
   constructor(
     private readonly inner: CommandRunner,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { token } from '../../shared/di/token';
+import type { NftCommand } from '../planners/nft-json';
 import { CommandFailedError, CommandRunner } from './command-runner';
 
 /**
@@ -10,7 +11,6 @@ import { CommandFailedError, CommandRunner } from './command-runner';
  * schema (`[{add: {table: …}}, {flush: {chain: …}}, …]`). One batch is one
  * kernel transaction: it applies whole or not at all.
  */
-export type NftCommand = Record<string, unknown>;
 export interface NftBatch {
   readonly commands: readonly NftCommand[];
 }

@@ -1,7 +1,8 @@
 import { inject, injectable } from 'tsyringe';
 import type { ClientFirewall } from '../../services/firewall-sync';
 import { Logger } from '../../shared/logging/logger';
-import { NftExecutor, type NftCommand } from '../executors/nft-executor';
+import { NftExecutor } from '../executors/nft-executor';
+import type { NftCommand } from '../planners/nft-json';
 import { Clock } from './clock';
 import { ConntrackExecutor } from './conntrack-executor';
 import { FirewallNotAppliedError, describeCause } from './firewall-errors';

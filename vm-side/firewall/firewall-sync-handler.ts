@@ -4,6 +4,7 @@ import type { RequestOf, ResponseOf } from '../../shared/contract/define-service
 import type { ServiceHandler } from '../../shared/contract/service-handler';
 import { FirewallSync, FirewallSyncDocument } from '../../services/firewall-sync';
 import { Logger } from '../../shared/logging/logger';
+import { SerialApplyLock } from '../apply/apply-lock';
 import { requireAdmin } from '../handlers/require-admin';
 import { DocumentStore } from '../state/document-store';
 import { describeCause } from './firewall-errors';
@@ -26,7 +27,8 @@ export class FirewallSyncHandler implements ServiceHandler<typeof FirewallSync> 
   readonly service = FirewallSync;
   private held: number | undefined;
   private loaded = false;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** One document at a time; its own queue, not the agent's ApplyLock: no other applier touches qubes-firewall. */
+  private readonly queue = new SerialApplyLock();
 
   constructor(
     @inject(FirewallEngine) private readonly engine: FirewallEngine,
@@ -39,7 +41,7 @@ export class FirewallSyncHandler implements ServiceHandler<typeof FirewallSync> 
    * first (fail closed while nothing is known), then the saved document.
    */
   converge(): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       await this.engine.ensureBaseTables();
       const saved = await this.load();
       if (!saved) return;
@@ -57,7 +59,7 @@ export class FirewallSyncHandler implements ServiceHandler<typeof FirewallSync> 
 
   handle(request: Request, ctx: CallContext): Promise<Response> {
     requireAdmin(ctx);
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       if (!this.loaded) await this.load();
       if (this.held !== undefined && request.generation <= this.held) {
         this.log.info('stale firewall document ignored', { generation: request.generation, held: this.held });
@@ -94,12 +96,6 @@ export class FirewallSyncHandler implements ServiceHandler<typeof FirewallSync> 
     }
     this.held = parsed.data.generation;
     return parsed.data;
-  }
-
-  private serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 }
 

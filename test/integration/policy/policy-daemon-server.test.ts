@@ -97,6 +97,36 @@ describe('policy daemon socket (integration)', () => {
     assert.equal(await exchange(sock, 'source=work\n\n'), '');
   });
 
+  it('drops only the connection when answering throws, and keeps serving', async () => {
+    let failing = true;
+    const flaky = new PolicyDaemonServer({
+      current: () => {
+        if (failing) throw new Error('snapshot unavailable');
+        return source.current();
+      },
+    });
+    const flakySock = tree.path('flaky.sock');
+    await flaky.listen(flakySock);
+    try {
+      assert.equal(await exchange(flakySock, request()), '');
+      failing = false;
+      assert.match(await exchange(flakySock, request()), /^user=DEFAULT\nresult=allow\n/);
+    } finally {
+      await flaky.dispose();
+    }
+  });
+
+  it('stops promptly while a caller holds an unfinished request open', async () => {
+    const idle = connect(sock);
+    idle.on('error', () => {});
+    await new Promise((resolve) => idle.once('connect', resolve));
+    idle.write('source=work\n');
+    const closed = new Promise((resolve) => idle.once('close', resolve));
+    await server.dispose();
+    await closed;
+    assert.equal(idle.destroyed, true);
+  });
+
   it('reloads the policy when a file changes', async () => {
     replace('pol/30-a.policy', 'qubes.S * work vault deny\n');
     const deadline = Date.now() + 5000;

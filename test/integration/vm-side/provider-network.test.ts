@@ -54,6 +54,21 @@ describe('provider role against the kernel (netns)', function () {
       .map((i) => (i.chain as Json).name)
       .sort();
   const sysctl = (key: string) => netvm!.exec('sysctl', ['-n', key]).trim();
+  /** The provider with its one client, and that client's own uplink through it. */
+  const configureProviderAndClient = async () => {
+    await kit!.netConfig.apply(doc(provider()));
+    await clientKit!.netConfig.apply({
+      generation: 1,
+      qube: 'work',
+      uplink: {
+        mac: CLIENT_MAC,
+        ip: '10.137.0.7',
+        netmask: '255.255.255.255',
+        gateway: '10.137.0.6',
+        dns: ['10.139.1.1', '10.139.1.2'],
+      },
+    });
+  };
 
   it('installs sets, base chains, host route, /32 on the vif and sysctls; the second plan is empty', async () => {
     await kit!.netConfig.apply(doc(provider()));
@@ -119,18 +134,7 @@ describe('provider role against the kernel (netns)', function () {
   };
 
   it('lets its client in and drops packets whose source the client does not own (real packets)', async () => {
-    await kit!.netConfig.apply(doc(provider()));
-    await clientKit!.netConfig.apply({
-      generation: 1,
-      qube: 'work',
-      uplink: {
-        mac: CLIENT_MAC,
-        ip: '10.137.0.7',
-        netmask: '255.255.255.255',
-        gateway: '10.137.0.6',
-        dns: ['10.139.1.1', '10.139.1.2'],
-      },
-    });
+    await configureProviderAndClient();
     sendUdp('10.137.0.7', '10.137.0.6');
     // Past the antispoof check, then refused by input: no port of the provider is open to clients.
     assert.equal(counted('antispoof', 'drop'), 0);
@@ -142,18 +146,7 @@ describe('provider role against the kernel (netns)', function () {
   });
 
   it("forgets a departed client's tracked flows, so a later owner of its address inherits none", async () => {
-    await kit!.netConfig.apply(doc(provider()));
-    await clientKit!.netConfig.apply({
-      generation: 1,
-      qube: 'work',
-      uplink: {
-        mac: CLIENT_MAC,
-        ip: '10.137.0.7',
-        netmask: '255.255.255.255',
-        gateway: '10.137.0.6',
-        dns: ['10.139.1.1', '10.139.1.2'],
-      },
-    });
+    await configureProviderAndClient();
     // The user's chain opens a port, so the flow is accepted and conntrack keeps it.
     netvm!.exec('nft', ['add', 'rule', 'ip', 'qubes', 'custom-input', 'udp', 'dport', '9', 'accept']);
     sendUdp('10.137.0.7', '10.137.0.6');

@@ -1,4 +1,4 @@
-import type { NftCommand } from '../../executors/nft-executor';
+import type { NftCommand } from '../../planners/nft-json';
 
 /** The two nftables families this service owns a `qubes-firewall` table in. */
 export type Family = 'ip' | 'ip6';

@@ -1,4 +1,4 @@
-import type { NftCommand } from '../../executors/nft-executor';
+import type { NftCommand } from '../../planners/nft-json';
 import type { Family } from './firewall-model';
 import { CLIENTS_MAP, CLIENT_IFGROUP, FIREWALL_TABLE, FORWARD_CHAIN, mapKeyType } from './firewall-names';
 import { addRule } from './render-nft-rule';

@@ -1,5 +1,5 @@
 import type { ClientFirewall } from '../../../services/firewall-sync';
-import type { NftCommand } from '../../executors/nft-executor';
+import type { NftCommand } from '../../planners/nft-json';
 import { compileClientRules, familiesOf } from './compile-client-rules';
 import {
   FAMILIES,

@@ -1,4 +1,4 @@
-import type { NftCommand } from '../../executors/nft-executor';
+import type { NftCommand } from '../../planners/nft-json';
 import type { CompiledRule, Family } from './firewall-model';
 
 type Expr = Record<string, unknown>;

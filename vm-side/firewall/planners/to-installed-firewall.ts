@@ -1,4 +1,4 @@
-import type { NftCommand } from '../../executors/nft-executor';
+import type { NftCommand } from '../../planners/nft-json';
 import { FAMILIES, type Family, type InstalledChain, type InstalledFirewall } from './firewall-model';
 import { CLIENTS_MAP, CLIENT_CHAIN_PREFIX, FIREWALL_TABLE, FORWARD_CHAIN } from './firewall-names';
 

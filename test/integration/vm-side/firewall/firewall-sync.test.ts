@@ -7,7 +7,6 @@ import {
   NFT_ARGUMENT_MAX,
   NftJsonExecutor,
   type NftBatch,
-  type NftCommand,
   type NftExecutor,
 } from '../../../../vm-side/executors/nft-executor';
 import { SystemClock } from '../../../../vm-side/firewall/clock';
@@ -16,9 +15,10 @@ import { FirewallEngine } from '../../../../vm-side/firewall/firewall-engine';
 import { FirewallSyncHandler } from '../../../../vm-side/firewall/firewall-sync-handler';
 import type { HostResolver } from '../../../../vm-side/firewall/host-resolver';
 import { NameCache } from '../../../../vm-side/firewall/name-cache';
+import type { NftCommand } from '../../../../vm-side/planners/nft-json';
 import { rootSkipReason } from '../../../helpers/netns';
 import { MemoryStore } from '../../../unit/vm-side/firewall/fixtures';
-import { CLIENT, INTERNET, INTERNET6, NetnsCommandRunner, ProviderLab } from './provider-lab';
+import { CLIENT, INTERNET, INTERNET6, ProviderLab, runnerIn } from './provider-lab';
 
 const ctx: CallContext = { service: FirewallSync.name, argument: '', source: 'dom0' };
 
@@ -66,7 +66,7 @@ describe('FirewallSync in a provider namespace (root)', function () {
 
   beforeEach(async function () {
     lab = new ProviderLab();
-    nft = new NftJsonExecutor(new NetnsCommandRunner(lab.provider), 'nft');
+    nft = new NftJsonExecutor(runnerIn(lab.provider), 'nft');
     store = new MemoryStore();
     await lab.listen([80, 443, 8080]);
   });
@@ -78,7 +78,7 @@ describe('FirewallSync in a provider namespace (root)', function () {
   });
 
   function handler(executor: NftExecutor = nft): FirewallSyncHandler {
-    const run = new NetnsCommandRunner(lab.provider);
+    const run = runnerIn(lab.provider);
     engine = new FirewallEngine(
       executor,
       new ConntrackToolExecutor(run, silentLogger),

@@ -1,20 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Netns, vethPair } from '../../../helpers/netns';
-import {
-  ChildProcessCommandRunner,
-  type CommandResult,
-  type CommandRunner,
-  type ExecOptions,
-} from '../../../../vm-side/executors/command-runner';
+import { ChildProcessCommandRunner, type CommandRunner } from '../../../../vm-side/executors/command-runner';
+import { NetnsCommandRunner } from '../../../../vm-side/executors/netns-command-runner';
 
 /** Runs every command inside one namespace, so real executors act on its kernel state only. */
-export class NetnsCommandRunner implements CommandRunner {
-  private readonly inner = new ChildProcessCommandRunner();
-  constructor(private readonly ns: Netns) {}
-  exec(file: string, args: readonly string[], opts?: ExecOptions): Promise<CommandResult> {
-    return this.inner.exec('ip', ['netns', 'exec', this.ns.name, file, ...args], opts);
-  }
-}
+export const runnerIn = (ns: Netns): CommandRunner => new NetnsCommandRunner(new ChildProcessCommandRunner(), ns.name);
 
 /** admin-prohibited arrives as EHOSTUNREACH over ICMP and as EACCES over ICMPv6. */
 const REFUSED_CODES = ['EHOSTUNREACH', 'EACCES', 'ECONNREFUSED', 'ENETUNREACH'];

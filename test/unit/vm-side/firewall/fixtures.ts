@@ -1,6 +1,7 @@
 import type { ClientFirewall } from '../../../../services/firewall-sync';
 import type { FirewallRule } from '../../../../services/schemas/firewall-rule';
-import type { NftBatch, NftCommand, NftExecutor } from '../../../../vm-side/executors/nft-executor';
+import type { NftBatch, NftExecutor } from '../../../../vm-side/executors/nft-executor';
+import type { NftCommand } from '../../../../vm-side/planners/nft-json';
 import type { DocumentStore, StoredDocument } from '../../../../vm-side/state/document-store';
 import type { Clock } from '../../../../vm-side/firewall/clock';
 import type { HostLookup, HostResolver } from '../../../../vm-side/firewall/host-resolver';
