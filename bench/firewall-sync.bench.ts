@@ -132,7 +132,7 @@ async function scenario(ns: Netns, clients: number, stateDir: string): Promise<B
   const conntrack = new TimedConntrack(new ConntrackToolExecutor(run, silentLogger));
   const engine = new FirewallEngine(nft, conntrack, new NameCache(resolver), new SystemClock(), silentLogger);
   // The real store: every answer waits for the document to be written atomically.
-  const store = new TimedStore({ stateDir });
+  const store = new TimedStore({ stateDir }, silentLogger);
   const handler = new FirewallSyncHandler(engine, store, silentLogger);
   const doc = Array.from({ length: clients }, (_, i) => clientAt(i));
   let generation = 1;

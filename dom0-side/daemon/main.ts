@@ -13,7 +13,7 @@ import { createLogger, Logger, logOptionsFromEnv } from '../../shared/logging/lo
 import { ServiceDispatcher } from '../../shared/runtime/dispatcher';
 import { PingHandler, ServedServices } from '../../shared/runtime/ping-handler';
 import { DEFAULT_SOCKET_SERVER_OPTIONS, SocketServer, SocketServerOptions } from '../../shared/runtime/socket-server';
-import { DEFAULT_QREXEC_BINARIES, QrexecBinaries } from '../../shared/transport/qrexec-client-vm-transport';
+import { DEFAULT_QREXEC_BINARIES, QrexecBinaries } from '../../shared/transport/qrexec-binaries';
 import { QrexecClientTransport } from '../../shared/transport/qrexec-client-transport';
 import { RouterSocketPath, RouterTransport } from '../../shared/transport/router-transport';
 import { ServiceClient } from '../../shared/transport/service-client';

@@ -4,7 +4,7 @@ import { DOM0_SERVICES } from '../../services/index';
 import { parseCli, UsageError, writeLine, type CliIo } from '../../shared/cli/cli';
 import { DEFAULT_RUN_DIR, DEFAULT_STATE_DIR } from '../daemon/daemon-config';
 import { describeInstallEntry, managedDirectoryName, planDom0Install, RUNTIME_BASE, STATE_BASE } from './install-plan';
-import { layInstallEntry } from './lay-install-entry';
+import { layInstallEntry } from '../../shared/install/install-entry';
 
 export const INSTALL_USAGE = `usage: qnetd install --root DIR [--qubesd] [--qnetd-bin PATH] [--state-dir DIR] [--run-dir DIR]
                      [--packaging-dir DIR] [--policy-file PATH] [--dry-run]

@@ -1,4 +1,4 @@
-import { describeInstallEntry, type InstallEntry } from '../../vm-side/install/install-plan';
+import { describeInstallEntry, type InstallEntry } from '../../shared/install/install-entry';
 import { QREXEC_SOCKET_NAME } from '../daemon/daemon-config';
 
 // The agent's entry kinds and their one-line description serve dom0 unchanged.

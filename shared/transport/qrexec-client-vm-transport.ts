@@ -3,7 +3,6 @@ import { QrexecBinaries } from './qrexec-binaries';
 import { ProcessTransport } from './process-transport';
 
 // dom0-side/daemon/main.ts still imports these from here; drop this line once it imports ./qrexec-binaries.
-export { DEFAULT_QREXEC_BINARIES, QrexecBinaries } from './qrexec-binaries';
 
 /** From inside a qube; the policy in dom0 decides whether the call goes through. */
 @injectable()

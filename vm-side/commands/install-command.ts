@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { AGENT_SERVICES } from '../../services/index';
 import { parseCli, writeLine, UsageError, type CliIo } from '../../shared/cli/cli';
-import { describeInstallEntry, planInstall, type InstallEntry } from '../install/install-plan';
+import { describeInstallEntry, layInstallEntry } from '../../shared/install/install-entry';
+import { planInstall } from '../install/install-plan';
 import { DEFAULT_AGENT_BLOB } from '../snapshot/agent-blob-path';
 import { PATH_FLAGS, pathOverrides, type AgentRoot } from './agent-root';
 
@@ -22,21 +23,6 @@ const DEFAULT_PACKAGING_DIR = join(__dirname, '..', '..', '..', 'vm-side', 'pack
 async function readTemplates(dir: string): Promise<Map<string, string>> {
   const names = await readdir(dir);
   return new Map(await Promise.all(names.map(async (n) => [n, await readFile(join(dir, n), 'utf8')] as const)));
-}
-
-async function lay(root: string, entry: InstallEntry): Promise<void> {
-  const path = join(root, entry.path);
-  await mkdir(dirname(path), { recursive: true });
-  await rm(path, { force: true });
-  if (entry.kind === 'symlink') {
-    await symlink(entry.target, path);
-  } else if (entry.kind === 'copy') {
-    await copyFile(entry.from, path);
-    await chmod(path, entry.mode);
-  } else {
-    await writeFile(path, entry.content, { mode: entry.mode });
-    await chmod(path, entry.mode);
-  }
 }
 
 export async function runInstallCommand(argv: string[], io: CliIo, root: AgentRoot): Promise<number> {
@@ -66,7 +52,7 @@ export async function runInstallCommand(argv: string[], io: CliIo, root: AgentRo
   });
   const target = resolve(values.root);
   for (const entry of entries) {
-    if (!values['dry-run']) await lay(target, entry);
+    if (!values['dry-run']) await layInstallEntry(target, entry);
     writeLine(io.stdout, describeInstallEntry(entry));
   }
   return 0;

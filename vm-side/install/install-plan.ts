@@ -1,11 +1,7 @@
+import type { InstallEntry } from '../../shared/install/install-entry';
 import { AGENT_SOCKET_NAME } from '../config/agent-config';
 
-/** One file `install --root` lays down, relative to the root. */
-export type InstallEntry =
-  | { readonly kind: 'file'; readonly path: string; readonly content: string; readonly mode: number }
-  /** A file taken as it is from the build (the V8 startup snapshot). */
-  | { readonly kind: 'copy'; readonly path: string; readonly from: string; readonly mode: number }
-  | { readonly kind: 'symlink'; readonly path: string; readonly target: string };
+export { describeInstallEntry, type InstallEntry } from '../../shared/install/install-entry';
 
 export interface InstallOptions {
   readonly agentBin: string;
@@ -86,15 +82,4 @@ export function planInstall(opts: InstallOptions): InstallEntry[] {
       target: `/usr/lib/systemd/system/${unit}`,
     })),
   ];
-}
-
-export function describeInstallEntry(e: InstallEntry): string {
-  switch (e.kind) {
-    case 'file':
-      return `file ${e.path} (mode ${e.mode.toString(8)}, ${e.content.length} bytes)`;
-    case 'copy':
-      return `copy ${e.path} (mode ${e.mode.toString(8)}) from ${e.from}`;
-    case 'symlink':
-      return `symlink ${e.path} -> ${e.target}`;
-  }
 }

@@ -1,26 +1,55 @@
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { atomicWriteFile } from '../../shared/fs/atomic-write';
+import { Logger } from '../../shared/logging/logger';
 import { AgentConfig } from '../config/agent-config';
 import { documentFileName, type DocumentStore, type StoredDocument } from './document-store';
+
+/** The largest document qnet sends is FirewallSync's (8 MiB of msgpack); JSON of it stays well below this. */
+export const MAX_STATE_FILE_BYTES = 64 * 1024 * 1024;
 
 /** One JSON file per service under `QNET_STATE_DIR`, replaced atomically on every save. */
 @injectable()
 export class FileDocumentStore implements DocumentStore {
-  constructor(@inject(AgentConfig) private readonly config: Pick<AgentConfig, 'stateDir'>) {}
+  constructor(
+    @inject(AgentConfig) private readonly config: Pick<AgentConfig, 'stateDir'>,
+    @inject(Logger) private readonly log: Logger,
+  ) {}
 
   async load<T = unknown>(service: string): Promise<StoredDocument<T> | undefined> {
+    const file = join(this.config.stateDir, documentFileName(service));
     let text: string;
     try {
-      text = await readFile(join(this.config.stateDir, documentFileName(service)), 'utf8');
+      if ((await stat(file)).size > MAX_STATE_FILE_BYTES) return await this.setAside(file, 'it is too large');
+      text = await readFile(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-    const parsed = JSON.parse(text) as StoredDocument<T>;
-    if (typeof parsed.generation !== 'number') throw new Error(`state file of ${service} has no generation`);
-    return parsed;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return this.setAside(file, 'it is not JSON');
+    }
+    const doc = parsed as Partial<StoredDocument<T>> | null;
+    if (!doc || typeof doc !== 'object' || typeof doc.generation !== 'number' || !('document' in doc)) {
+      return this.setAside(file, 'it has no generation and document');
+    }
+    return doc as StoredDocument<T>;
+  }
+
+  /**
+   * A broken state file is only a cache of what dom0 sent: it is moved aside
+   * (kept for inspection, never overwritten) and treated as absent, so the
+   * next push from dom0 is taken instead of every push failing on it.
+   */
+  private async setAside(file: string, why: string): Promise<undefined> {
+    const aside = `${file}.corrupt-${Date.now()}`;
+    await rename(file, aside);
+    this.log.error(`state file ${file} set aside as ${aside}: ${why}`);
+    return undefined;
   }
 
   async save(service: string, generation: number, document: unknown): Promise<void> {
