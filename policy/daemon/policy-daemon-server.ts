@@ -7,6 +7,13 @@ import { renderDaemonResponse } from './render-daemon-response';
 
 /** asyncio's default line limit: a longer line made upstream's reader fail and drop the connection. */
 const MAX_LINE_BYTES = 64 * 1024;
+/**
+ * qrexec-daemon writes its request at once; a caller silent this long is
+ * gone or hostile, and its connection is dropped rather than held forever.
+ */
+export const DAEMON_IDLE_TIMEOUT_MS = 10_000;
+/** Beyond this many open connections new ones are closed at once (node's maxConnections). */
+export const DAEMON_MAX_CONNECTIONS = 256;
 
 /** Evaluates one daemon request against one snapshot and returns the reply text. */
 export function answerDaemonRequest(provider: PolicySnapshotProvider, request: DaemonRequest): string {
@@ -65,6 +72,7 @@ function serveConnection(provider: PolicySnapshotProvider, socket: Socket): void
     reply();
   });
   socket.on('error', () => socket.destroy());
+  socket.setTimeout(DAEMON_IDLE_TIMEOUT_MS, drop);
 }
 
 /** The policy-daemon socket of qrexec-daemon (`/var/run/qubes/policy.sock` upstream). */
@@ -79,6 +87,7 @@ export class PolicyDaemonServer {
       socket.once('close', () => this.open.delete(socket));
       serveConnection(this.provider, socket);
     });
+    this.server.maxConnections = DAEMON_MAX_CONNECTIONS;
   }
 
   async listen(path: string, mode = 0o660): Promise<void> {
