@@ -1,7 +1,13 @@
 #!/bin/sh
-# NetworkManager dispatcher hook: when the uplink's DNS servers may have
-# changed, point DNS1/DNS2 of the clients at them (qubes.DnsUpdate, applied
-# locally).
+# NetworkManager dispatcher hook of a network-providing qube (sys-net).
+# - An uplink that comes up joins interface group 1: the base ruleset
+#   masquerades toward group 1, and client vifs (group 2) are never uplinks.
+# - When the uplink's DNS servers may have changed, point DNS1/DNS2 of the
+#   clients at them (qubes.DnsUpdate, applied locally).
+case "$1" in
+  vif*|lo|'') ;;
+  *) [ "$2" = up ] && ip link set dev "$1" group 1 ;;
+esac
 case "$2" in
   up|down|dhcp4-change|dhcp6-change|connectivity-change|dns-change)
     QNET_STATE_DIR='@STATE_DIR@' QNET_RUN_DIR='@RUN_DIR@' exec @AGENT_BIN@ dns-update --from-system
