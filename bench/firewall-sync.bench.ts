@@ -6,7 +6,7 @@ import {
   type CommandResult,
   type CommandRunner,
   type ExecOptions,
-} from '../vm-side/executors/command-runner';
+} from '../shared/exec/command-runner';
 import { NftJsonExecutor, type NftBatch, type NftExecutor } from '../vm-side/executors/nft-executor';
 import { SystemClock } from '../vm-side/firewall/clock';
 import type { ConntrackExecutor } from '../vm-side/firewall/conntrack-executor';

@@ -29,7 +29,7 @@ import { runServeCommand } from './commands/serve-command';
 import { runServiceCommand } from './commands/service-command';
 import { agentConfigFromEnv, AgentConfig } from './config/agent-config';
 import { SystemUpstream } from './dns/system-upstream';
-import { ChildProcessCommandRunner, CommandRunner } from './executors/command-runner';
+import { ChildProcessCommandRunner, CommandRunner } from '../shared/exec/command-runner';
 import { ConntrackPurger, ConntrackToolPurger } from './executors/conntrack-purger';
 import { IpExecutor } from './executors/ip-executor';
 import { IprouteIpExecutor } from './executors/iproute-ip-executor';

@@ -1,7 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { token } from '../../shared/di/token';
 import type { SysctlOp } from '../planners/sysctl-plan';
-import { CommandRunner } from './command-runner';
+import { CommandRunner } from '../../shared/exec/command-runner';
 import { checkSysctlKey, type SysctlExecutor } from './sysctl-executor';
 
 export const SysctlBinary = token<string>('SysctlBinary');

@@ -2,7 +2,7 @@ import { inject, injectable } from 'tsyringe';
 import { token } from '../../shared/di/token';
 import { canonicalIpv6, isIpv6 } from '../../shared/net/ipv6';
 import { AgentConfig } from '../config/agent-config';
-import { CommandFailedError, CommandRunner } from './command-runner';
+import { CommandFailedError, CommandRunner } from '../../shared/exec/command-runner';
 
 /** Forgets every tracked flow from or to an address. */
 export interface ConntrackPurger {

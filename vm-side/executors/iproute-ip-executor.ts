@@ -1,7 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { AgentConfig } from '../config/agent-config';
 import { toIpBatchLine, type IpPlan } from '../planners/ip-plan';
-import { CommandRunner } from './command-runner';
+import { CommandRunner } from '../../shared/exec/command-runner';
 import type { IpExecutor } from './ip-executor';
 
 /** One `ip -batch -` process for the whole plan: one process start instead of one per operation. */

@@ -1,4 +1,4 @@
-import type { CommandResult, CommandRunner, ExecOptions } from './command-runner';
+import type { CommandResult, CommandRunner, ExecOptions } from '../../shared/exec/command-runner';
 
 /** Runs every command inside a network namespace through `ip netns exec`; for the namespace tests and benches. */
 export class NetnsCommandRunner implements CommandRunner {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { token } from '../../shared/di/token';
 import type { NftCommand } from '../planners/nft-json';
-import { CommandFailedError, CommandRunner } from './command-runner';
+import { CommandFailedError, CommandRunner } from '../../shared/exec/command-runner';
 
 /**
  * nftables as data: a batch is the `nftables` array of libnftables' JSON

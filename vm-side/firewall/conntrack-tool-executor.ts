@@ -1,6 +1,6 @@
 import { inject, injectable } from 'tsyringe';
 import { Logger } from '../../shared/logging/logger';
-import { CommandRunner } from '../executors/command-runner';
+import { CommandRunner } from '../../shared/exec/command-runner';
 import type { ConntrackExecutor } from './conntrack-executor';
 import { FAMILIES, type ConntrackSweep, type Family } from './planners/firewall-model';
 import { parseConntrackFlows } from './planners/parse-conntrack-flows';

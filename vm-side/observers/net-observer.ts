@@ -1,6 +1,6 @@
 import { inject, injectable } from 'tsyringe';
 import { token } from '../../shared/di/token';
-import { CommandRunner } from '../executors/command-runner';
+import { CommandRunner } from '../../shared/exec/command-runner';
 import { AgentConfig } from '../config/agent-config';
 import type { NetState } from '../planners/net-state';
 import { parseIpAddr, parseIpNeigh, parseIpRoute } from './parse-ip-json';

@@ -1,6 +1,6 @@
 import { inject, injectable } from 'tsyringe';
 import { token } from '../../shared/di/token';
-import { CommandFailedError } from '../executors/command-runner';
+import { CommandFailedError } from '../../shared/exec/command-runner';
 import { NftExecutor } from '../executors/nft-executor';
 import type { NftFamily } from '../planners/nft-json';
 import type { NftTableState } from '../planners/nft-state';

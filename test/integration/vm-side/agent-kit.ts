@@ -7,7 +7,7 @@ import { silentLogger } from '../../../shared/logging/logger';
 import { DnsUpdateApplier } from '../../../vm-side/apply/dns-update-applier';
 import { NetConfigApplier } from '../../../vm-side/apply/net-config-applier';
 import { agentConfigFromEnv, type AgentConfig } from '../../../vm-side/config/agent-config';
-import { ChildProcessCommandRunner } from '../../../vm-side/executors/command-runner';
+import { ChildProcessCommandRunner } from '../../../shared/exec/command-runner';
 import { ConntrackToolPurger } from '../../../vm-side/executors/conntrack-purger';
 import { CommandSysctlExecutor } from '../../../vm-side/executors/command-sysctl-executor';
 import { IprouteIpExecutor } from '../../../vm-side/executors/iproute-ip-executor';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ChildProcessCommandRunner, CommandFailedError } from '../../../vm-side/executors/command-runner';
+import { ChildProcessCommandRunner, CommandFailedError } from '../../../shared/exec/command-runner';
 
 describe('ChildProcessCommandRunner (real processes)', () => {
   const run = new ChildProcessCommandRunner();

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Netns, vethPair } from '../../../helpers/netns';
-import { ChildProcessCommandRunner, type CommandRunner } from '../../../../vm-side/executors/command-runner';
+import { ChildProcessCommandRunner, type CommandRunner } from '../../../../shared/exec/command-runner';
 import { NetnsCommandRunner } from '../../../../vm-side/executors/netns-command-runner';
 
 /** Runs every command inside one namespace, so real executors act on its kernel state only. */

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sinon from 'sinon';
-import { CommandFailedError, type CommandRunner } from '../../../../vm-side/executors/command-runner';
+import { CommandFailedError, type CommandRunner } from '../../../../shared/exec/command-runner';
 import { ConntrackToolPurger } from '../../../../vm-side/executors/conntrack-purger';
 import { CommandSysctlExecutor } from '../../../../vm-side/executors/command-sysctl-executor';
 import { IprouteIpExecutor } from '../../../../vm-side/executors/iproute-ip-executor';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { container } from 'tsyringe';
 import { ServiceHandler } from '../../../../shared/contract/service-handler';
 import { Logger, silentLogger } from '../../../../shared/logging/logger';
-import { CommandRunner } from '../../../../vm-side/executors/command-runner';
+import { CommandRunner } from '../../../../shared/exec/command-runner';
 import { NftExecutor } from '../../../../vm-side/executors/nft-executor';
 import { DocumentStore } from '../../../../vm-side/state/document-store';
 import { Clock } from '../../../../vm-side/firewall/clock';

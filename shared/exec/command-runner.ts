@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { injectable } from 'tsyringe';
-import { token } from '../../shared/di/token';
-import { ApplyFailedError } from '../../shared/errors/qnet-error';
+import { token } from '../di/token';
+import { ApplyFailedError } from '../errors/qnet-error';
 
 export interface CommandResult {
   readonly stdout: string;
