@@ -13,7 +13,8 @@ import { QrexecClientVmTransport } from '../shared/transport/qrexec-client-vm-tr
 import { RouterSocketPath, RouterTransport } from '../shared/transport/router-transport';
 import { ServiceClient } from '../shared/transport/service-client';
 import { Transport } from '../shared/transport/transport';
-import { ApplyLock, SerialApplyLock } from './apply/apply-lock';
+import { ApplyLock } from './apply/apply-lock';
+import { SerialQueue } from '../shared/runtime/serial-queue';
 import { DocumentApplier } from './apply/document-applier';
 import { DnsUpdateApplier } from './apply/dns-update-applier';
 import { GenerationGate } from './apply/generation-gate';
@@ -81,7 +82,7 @@ export function buildAgentContainer(
   c.register(NftTableObserver, { useClass: NftJsonTableObserver }, singleton);
 
   c.register(DocumentStore, { useClass: FileDocumentStore }, singleton);
-  c.register(ApplyLock, { useValue: new SerialApplyLock() });
+  c.register(ApplyLock, { useValue: new SerialQueue() });
   c.register(GenerationGate, { useClass: GenerationGate }, singleton);
   c.register(NetConfigApplier, { useClass: NetConfigApplier }, singleton);
   c.register(DnsUpdateApplier, { useClass: DnsUpdateApplier }, singleton);

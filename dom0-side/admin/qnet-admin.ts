@@ -9,7 +9,7 @@ import type { Inventory } from '../inventory/inventory';
 import { InventoryBackend, type InventoryChange } from '../inventory/inventory-backend';
 import type { Qube, QubeClass } from '../inventory/qube';
 import { Reconciler } from '../reconciler/reconciler';
-import { SerialQueue } from '../reconciler/serial-queue';
+import { SerialQueue } from '../../shared/runtime/serial-queue';
 import { toQubeInfo } from './qube-view';
 
 export interface CreateRequest {

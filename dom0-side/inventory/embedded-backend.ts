@@ -1,7 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { ConflictError, NotFoundError, quote } from '../../shared/errors/qnet-error';
 import { MAX_QUBE_ID } from '../address-plan/address-plan';
-import { SerialQueue } from '../reconciler/serial-queue';
+import { SerialQueue } from '../../shared/runtime/serial-queue';
 import { Inventory } from './inventory';
 import type { InventoryBackend, InventoryBackendEvent, InventoryChange } from './inventory-backend';
 import { InventoryStore } from './inventory-store';

@@ -1,3 +1,4 @@
+import { SerialQueue } from '../../shared/runtime/serial-queue';
 import { inject, injectable } from 'tsyringe';
 import { Logger } from '../../shared/logging/logger';
 import type { Inventory } from '../inventory/inventory';
@@ -21,7 +22,8 @@ export class QubesdInventoryBackend implements InventoryBackend {
   private readonly listeners = new Set<Listener>();
   private readonly watcher: QubesdEventWatcher;
   /** Applies run one at a time, so each validates against the state the previous one left. */
-  private applying: Promise<unknown> = Promise.resolve();
+  /** Applies run one at a time: each validates against the inventory the previous one left. */
+  private readonly applying = new SerialQueue();
   /** The last full read, reusable by `apply` while the events stream proves nothing changed since. */
   private cache: { readonly inventory: Inventory; readonly epoch: number } | undefined;
 
@@ -41,9 +43,7 @@ export class QubesdInventoryBackend implements InventoryBackend {
   }
 
   apply(change: InventoryChange): Promise<Inventory> {
-    const run = this.applying.then(() => this.applyNow(change));
-    this.applying = run.catch(() => undefined);
-    return run;
+    return this.applying.run(() => this.applyNow(change));
   }
 
   watch(listener: Listener): () => void {
@@ -58,7 +58,7 @@ export class QubesdInventoryBackend implements InventoryBackend {
   async dispose(): Promise<void> {
     this.listeners.clear();
     this.watcher.stop();
-    await this.applying;
+    await this.applying.drain();
   }
 
   private async applyNow(change: InventoryChange): Promise<Inventory> {

@@ -5,7 +5,7 @@ import { token } from '../../shared/di/token';
 import { describeIssue } from '../../shared/errors/describe-issue';
 import { QnetError } from '../../shared/errors/qnet-error';
 import { atomicWriteFile } from '../../shared/fs/atomic-write';
-import { SerialQueue } from './serial-queue';
+import { SerialQueue } from '../../shared/runtime/serial-queue';
 
 /** Where the highest generation a run may hand out is kept. */
 export interface GenerationCeilingStore {

@@ -24,7 +24,7 @@ import type { KeyState } from './key-state';
 import type { ReconcilerEvent, ReconcilerListener } from './reconciler-events';
 import { backoffDelay, ReconcilerOptions } from './reconciler-options';
 import { PUSH_SERVICES } from './service-definitions';
-import { SerialQueue } from './serial-queue';
+import { SerialQueue } from '../../shared/runtime/serial-queue';
 import { Clock, Sleep } from './timers';
 import { withDeadline } from './with-deadline';
 

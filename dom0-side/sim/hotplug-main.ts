@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { untilStopSignal } from '../../shared/runtime/stop-signal';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLogger, logOptionsFromEnv } from '../../shared/logging/logger';
@@ -49,14 +50,10 @@ async function main(argv: string[]): Promise<void> {
   );
   await supervisor.start();
   log.info(`watching ${topology.qubes.length} qubes`);
-  const stop = () => {
-    void supervisor.dispose().then(() => {
-      app.close();
-      process.exit(0);
-    });
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  await untilStopSignal();
+  await supervisor.dispose();
+  app.close();
+  process.exit(0);
 }
 
 if (require.main === module) {

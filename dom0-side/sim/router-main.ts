@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { untilStopSignal } from '../../shared/runtime/stop-signal';
 import { readFileSync } from 'node:fs';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { PolicySnapshotProvider, PolicySource } from '../../policy/policy-source';
@@ -32,11 +33,9 @@ async function main(argv: string[]): Promise<void> {
   const router = buildRouterContainer(file, policy, logger).resolve(Router);
   await router.start();
   logger.info(`routing for ${file.qubes.length} qubes`);
-  const stop = () => {
-    void Promise.all([router.dispose(), policy.dispose()]).then(() => process.exit(0));
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  await untilStopSignal(logger);
+  await Promise.all([router.dispose(), policy.dispose()]);
+  process.exit(0);
 }
 
 if (require.main === module) {

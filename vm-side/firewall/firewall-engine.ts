@@ -1,3 +1,4 @@
+import { SerialQueue } from '../../shared/runtime/serial-queue';
 import { inject, injectable } from 'tsyringe';
 import type { ClientFirewall } from '../../services/firewall-sync';
 import { Logger } from '../../shared/logging/logger';
@@ -43,7 +44,7 @@ const FAILED_RETRY_MS = 30_000;
 export class FirewallEngine {
   private installed: InstalledFirewall = EMPTY_INSTALLED;
   private desired: readonly ClientFirewall[] = [];
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private cancelWake: (() => void) | undefined;
   private disposed = false;
   /** Operations queued that have not started yet. */
@@ -238,8 +239,6 @@ export class FirewallEngine {
       if (counted) this.waiting--;
       return task();
     };
-    const run = this.queue.then(start, start);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(start);
   }
 }

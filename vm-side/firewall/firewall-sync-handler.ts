@@ -4,7 +4,7 @@ import type { RequestOf, ResponseOf } from '../../shared/contract/define-service
 import type { ServiceHandler } from '../../shared/contract/service-handler';
 import { FirewallSync, FirewallSyncDocument } from '../../services/firewall-sync';
 import { Logger } from '../../shared/logging/logger';
-import { SerialApplyLock } from '../apply/apply-lock';
+import { SerialQueue } from '../../shared/runtime/serial-queue';
 import { requireAdmin } from '../handlers/require-admin';
 import { DocumentStore } from '../state/document-store';
 import { describeCause } from './firewall-errors';
@@ -28,7 +28,7 @@ export class FirewallSyncHandler implements ServiceHandler<typeof FirewallSync> 
   private held: number | undefined;
   private loaded = false;
   /** One document at a time; its own queue, not the agent's ApplyLock: no other applier touches qubes-firewall. */
-  private readonly queue = new SerialApplyLock();
+  private readonly queue = new SerialQueue();
 
   constructor(
     @inject(FirewallEngine) private readonly engine: FirewallEngine,

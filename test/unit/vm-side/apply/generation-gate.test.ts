@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import { z } from 'zod';
 import { silentLogger } from '../../../../shared/logging/logger';
-import { SerialApplyLock } from '../../../../vm-side/apply/apply-lock';
+import { SerialQueue } from '../../../../shared/runtime/serial-queue';
 import type { DocumentApplier } from '../../../../vm-side/apply/document-applier';
 import { GenerationGate } from '../../../../vm-side/apply/generation-gate';
 import { memoryStore } from '../helpers/memory-store';
@@ -21,7 +21,7 @@ describe('GenerationGate', () => {
   it('refuses an older generation with the one it holds, applying nothing', async () => {
     const store = memoryStore({ 'test.Service': { generation: 9, document: {} } });
     const a = applier();
-    const res = await new GenerationGate(store, new SerialApplyLock(), silentLogger).submit(a, {
+    const res = await new GenerationGate(store, new SerialQueue(), silentLogger).submit(a, {
       generation: 8,
       value: 'x',
     });
@@ -33,7 +33,7 @@ describe('GenerationGate', () => {
   it('applies a newer or equal generation and saves it after the kernel took it', async () => {
     const store = memoryStore({ 'test.Service': { generation: 9, document: {} } });
     const a = applier();
-    const gate = new GenerationGate(store, new SerialApplyLock(), silentLogger);
+    const gate = new GenerationGate(store, new SerialQueue(), silentLogger);
     assert.deepEqual(await gate.submit(a, { generation: 9, value: 'same' }), { appliedGeneration: 9 });
     assert.deepEqual(await gate.submit(a, { generation: 10, value: 'new' }), { appliedGeneration: 10 });
     sinon.assert.calledTwice(a.apply);
@@ -44,7 +44,7 @@ describe('GenerationGate', () => {
     const store = memoryStore();
     const a = applier(sinon.fake.rejects(new Error('nft failed')));
     await assert.rejects(
-      new GenerationGate(store, new SerialApplyLock(), silentLogger).submit(a, { generation: 1, value: 'x' }),
+      new GenerationGate(store, new SerialQueue(), silentLogger).submit(a, { generation: 1, value: 'x' }),
     );
     assert.equal(store.saved.size, 0);
   });
@@ -56,7 +56,7 @@ describe('GenerationGate', () => {
       await new Promise((r) => setTimeout(r, 5));
       order.push(`end ${d.value}`);
     });
-    const gate = new GenerationGate(memoryStore(), new SerialApplyLock(), silentLogger);
+    const gate = new GenerationGate(memoryStore(), new SerialQueue(), silentLogger);
     const a = { ...applier(), apply: slow };
     await Promise.all([gate.submit(a, { generation: 1, value: 'a' }), gate.submit(a, { generation: 2, value: 'b' })]);
     assert.deepEqual(order, ['start a', 'end a', 'start b', 'end b']);

@@ -4,7 +4,7 @@ import type { NetConfigDocument } from '../../../../services/net-config';
 import { PolicyDeniedError, QrexecFailedError } from '../../../../shared/errors/client-errors';
 import { silentLogger } from '../../../../shared/logging/logger';
 import type { ServiceClient } from '../../../../shared/transport/service-client';
-import { SerialApplyLock } from '../../../../vm-side/apply/apply-lock';
+import { SerialQueue } from '../../../../shared/runtime/serial-queue';
 import { GenerationGate } from '../../../../vm-side/apply/generation-gate';
 import type { NetConfigApplier } from '../../../../vm-side/apply/net-config-applier';
 import { BootInit } from '../../../../vm-side/boot/boot-init';
@@ -22,7 +22,7 @@ function setup(call: sinon.SinonSpy, saved?: NetConfigDocument) {
   const config = agentConfigFromEnv({}, { initAttempts: 3, initRetryDelayMs: 100, dom0Target: '@adminvm' });
   const init = new BootInit(
     { call } as unknown as ServiceClient,
-    new GenerationGate(store, new SerialApplyLock(), silentLogger),
+    new GenerationGate(store, new SerialQueue(), silentLogger),
     applier,
     store,
     config,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import { z } from 'zod';
 import { silentLogger } from '../../../../shared/logging/logger';
-import { SerialApplyLock } from '../../../../vm-side/apply/apply-lock';
+import { SerialQueue } from '../../../../shared/runtime/serial-queue';
 import type { DocumentApplier } from '../../../../vm-side/apply/document-applier';
 import { Converger } from '../../../../vm-side/boot/converge';
 import { memoryStore } from '../helpers/memory-store';
@@ -42,7 +42,7 @@ describe('Converger', () => {
       'a.Svc': { generation: 1, document: { generation: 1 } },
       'b.Svc': { generation: 2, document: { generation: 2 } },
     });
-    const result = await new Converger([a, b, c, none], store, new SerialApplyLock(), silentLogger).converge();
+    const result = await new Converger([a, b, c, none], store, new SerialQueue(), silentLogger).converge();
     assert.deepEqual(calls, ['a', 'b', 'c']);
     assert.deepEqual(result, { applied: ['a.Svc', 'c.Svc'], failed: ['b.Svc'] });
   });
@@ -50,12 +50,7 @@ describe('Converger', () => {
   it('does not apply a saved document its schema rejects', async () => {
     const apply = sinon.fake.resolves(undefined);
     const store = memoryStore({ 'a.Svc': { generation: 1, document: { generation: 1, extra: true } } });
-    const result = await new Converger(
-      [applier('a.Svc', apply)],
-      store,
-      new SerialApplyLock(),
-      silentLogger,
-    ).converge();
+    const result = await new Converger([applier('a.Svc', apply)], store, new SerialQueue(), silentLogger).converge();
     sinon.assert.notCalled(apply);
     assert.deepEqual(result.failed, ['a.Svc']);
   });
