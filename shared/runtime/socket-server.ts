@@ -24,6 +24,29 @@ export const DEFAULT_SOCKET_SERVER_OPTIONS: SocketServerOptions = {
   mode: 0o660,
 };
 
+/** After an early answer, how much more of the caller's bytes are read and dropped, and for how long. */
+const DISCARD_LIMIT_BYTES = 1024 * 1024;
+const DISCARD_GRACE_MS = 1000;
+
+/**
+ * We may answer before the caller's EOF (unknown service, oversize, timeout).
+ * Closing at once would make the caller's pending writes fail with EPIPE and
+ * could cost it the answer; instead the rest is read and dropped until its
+ * EOF, within a byte and time bound, and then the connection goes.
+ */
+function discardRest(socket: Socket): void {
+  let discarded = 0;
+  const grace = setTimeout(() => socket.destroy(), DISCARD_GRACE_MS);
+  grace.unref();
+  socket.once('close', () => clearTimeout(grace));
+  socket.once('end', () => socket.destroy());
+  socket.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > DISCARD_LIMIT_BYTES) socket.destroy();
+  });
+  socket.resume();
+}
+
 /**
  * The socket form (Qubes 4.1+): one long-running process serves every call.
  * Each connection is `descriptor NUL payload EOF`; we answer with the
@@ -67,8 +90,7 @@ export class SocketServer {
       clearTimeout(timer);
       if (socket.destroyed) return;
       socket.end(result.reply);
-      // Whatever the caller still sends is not read; the connection goes once the reply is out.
-      socket.once('finish', () => socket.destroy());
+      discardRest(socket);
     };
     const timer = setTimeout(
       () => answer(this.dispatcher.failure(new TimeoutError('call', this.opts.callTimeoutMs))),
