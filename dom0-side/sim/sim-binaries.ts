@@ -8,6 +8,11 @@ export interface SimBinaries {
   readonly node: string;
   readonly qnet: string;
   readonly qnetd: string;
+  /**
+   * The agent's entry, run as `node AGENT …`: the build's, or (QNET_SIM_AGENT)
+   * another one, such as the qnet-agent a package installed, so the e2e checks
+   * prove what users install.
+   */
   readonly agent: string;
   readonly router: string;
   /** The hot-plug supervisor: moves a running qube's vif when its netvm changes. */
@@ -26,7 +31,7 @@ export function simBinaries(env: NodeJS.ProcessEnv = process.env): SimBinaries {
     node: process.execPath,
     qnet: join(build, 'dom0-side/cli/main.js'),
     qnetd: join(build, 'dom0-side/daemon/main.js'),
-    agent: join(build, 'vm-side/main.js'),
+    agent: env.QNET_SIM_AGENT ? resolve(env.QNET_SIM_AGENT) : join(build, 'vm-side/main.js'),
     router: join(__dirname, 'router-main.js'),
     hotplug: join(__dirname, 'hotplug-main.js'),
     probe: join(__dirname, 'tools/sim-probe.js'),
