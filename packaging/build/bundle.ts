@@ -47,6 +47,8 @@ export async function bundleEntry(tree: string, req: BundleRequest): Promise<voi
     format: req.format,
     target: 'node20',
     minify: true,
+    // Error classes name themselves after their class (new.target.name): logs and stack traces keep those names.
+    keepNames: true,
     outfile: req.outfile,
     logLevel: 'warning',
     plugins: [installedDirname(tree)],
