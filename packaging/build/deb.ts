@@ -1,9 +1,9 @@
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AGENT_DEFAULTS, agentCleanupScript } from './stage';
-import { fillTemplate, listTree, readText, runTool, writeFileAt } from './tools';
+import { fillTemplate, listTree, PACKAGING_DIR, readText, runTool, writeFileAt } from './tools';
 
-const DEB_DIR = join(__dirname, '..', '..', '..', 'packaging', 'deb');
+const DEB_DIR = join(PACKAGING_DIR, 'deb');
 
 /** Regular files under /etc are conffiles (Debian policy 10.7.2): an edit survives an upgrade. */
 export function conffiles(stage: string): string[] {

@@ -2,9 +2,9 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { INSTALLED_TREE } from './bundle';
 import { agentCleanupScript } from './stage';
-import { fillTemplate, listTree, readText, runTool } from './tools';
+import { fillTemplate, listTree, PACKAGING_DIR, readText, runTool } from './tools';
 
-const RPM_DIR = join(__dirname, '..', '..', '..', 'packaging', 'rpm');
+const RPM_DIR = join(PACKAGING_DIR, 'rpm');
 
 /** Directories the package owns; everything else (/usr/bin, /etc/qubes-rpc …) belongs to the system. */
 const OWNED_DIRS = [

@@ -12,7 +12,7 @@ import {
 import { dirname, join } from 'node:path';
 import { bundleEntry, INSTALLED_TREE } from './bundle';
 import { PackageBuildError } from './package-build-error';
-import { cleanEnv, fillTemplate, listTree, readText, runTool, writeFileAt } from './tools';
+import { cleanEnv, fillTemplate, listTree, PACKAGING_DIR, readText, runTool, writeFileAt } from './tools';
 import { DEFAULT_STATE_DIR as DOM0_STATE_DIR } from '../../dom0-side/daemon/daemon-config';
 import { agentConfigFromEnv, agentSocketPath } from '../../vm-side/config/agent-config';
 
@@ -23,8 +23,6 @@ export const AGENT_DEFAULTS = agentConfigFromEnv({});
 export interface SourceTree {
   readonly root: string;
 }
-
-const PACKAGING = join(__dirname, '..', '..', '..', 'packaging');
 
 /** Paths inside a staged root where the package differs from `install --root`. */
 export const PACKAGE_FILES = {
@@ -42,14 +40,14 @@ export const PACKAGE_FILES = {
 
 /** A maintainer script with the shared helpers inlined (a script cannot source a file its package may have removed). */
 export function maintainerScript(name: 'qnet-agent-maint' | 'qnet-dom0-maint'): string {
-  const common = readText(join(PACKAGING, 'scripts', 'qnet-maint-common.sh')).trimEnd();
+  const common = readText(join(PACKAGING_DIR, 'scripts', 'qnet-maint-common.sh')).trimEnd();
   const stateDir = name === 'qnet-agent-maint' ? AGENT_DEFAULTS.stateDir : DOM0_STATE_DIR;
-  return fillTemplate(readText(join(PACKAGING, 'scripts', name)), { COMMON: common, STATE_DIR: stateDir });
+  return fillTemplate(readText(join(PACKAGING_DIR, 'scripts', name)), { COMMON: common, STATE_DIR: stateDir });
 }
 
 /** The cleanup after qnet-agent's files are gone, for the deb's postrm and the rpm's %postun. */
 export function agentCleanupScript(): string {
-  return fillTemplate(readText(join(PACKAGING, 'scripts', 'qnet-agent-cleanup.sh')), {
+  return fillTemplate(readText(join(PACKAGING_DIR, 'scripts', 'qnet-agent-cleanup.sh')), {
     AGENT_SOCKET: agentSocketPath(AGENT_DEFAULTS),
   });
 }
@@ -112,7 +110,7 @@ export async function stageAgent(tree: SourceTree, stage: string): Promise<void>
   if (existsSync(join(stage, INSTALLED_TREE, 'qnet-agent.blob')))
     throw new PackageBuildError('install --root laid a build-time snapshot into the package');
   dropEnableLinks(stage);
-  const files = join(PACKAGING, 'files', 'agent');
+  const files = join(PACKAGING_DIR, 'files', 'agent');
   writeFileAt(join(stage, PACKAGE_FILES.agentPreset), readText(join(files, '75-qnet-agent.preset')), 0o644);
   writeFileAt(join(stage, PACKAGE_FILES.agentHooksUnit), readText(join(files, 'qnet-firewall-hooks.service')), 0o644);
   writeFileAt(join(stage, PACKAGE_FILES.agentHooksScript), readText(join(files, 'qnet-firewall-hooks')), 0o755);
@@ -144,7 +142,7 @@ export async function stageDom0(tree: SourceTree, stage: string, sdk: { dir: str
   dropEnableLinks(stage);
   writeFileAt(
     join(stage, PACKAGE_FILES.dom0Preset),
-    readText(join(PACKAGING, 'files', 'dom0', '75-qnet-dom0.preset')),
+    readText(join(PACKAGING_DIR, 'files', 'dom0', '75-qnet-dom0.preset')),
     0o644,
   );
   writeFileAt(join(stage, PACKAGE_FILES.dom0Maint), maintainerScript('qnet-dom0-maint'), 0o755);

@@ -3,6 +3,9 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, lstatSync, writeFileSy
 import { dirname, join } from 'node:path';
 import { PackageBuildError } from './package-build-error';
 
+/** The repository's packaging/ folder (templates, specs, scripts): dist/packaging/build → the checkout. */
+export const PACKAGING_DIR = join(__dirname, '..', '..', '..', 'packaging');
+
 export interface RunOptions {
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;
