@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import {
   existsSync,
@@ -257,6 +258,25 @@ describe('integration: packaging (npm run package)', function () {
         { env: defaultsEnv() },
       );
       assert.deepEqual(withoutEnableLinks(snapshotTree(again)), plan);
+    });
+
+    it('maintainer helper on the payload: preset enables qnetd as install --root does, state stamped; remove disables', function () {
+      if (spawnSync('sh', ['-c', 'command -v systemctl']).status !== 0) return this.skip();
+      const scripts = run('rpm', ['-qp', '--scripts', pkgs.dom0Rpm]);
+      assert.match(scripts, /qnet-dom0-maint configure first/);
+      assert.match(scripts, /qnet-dom0-maint remove/);
+      const root = join(scratchDir(), 'dom0-maint');
+      rmSync(root, { recursive: true, force: true });
+      extractRpm(pkgs.dom0Rpm, root);
+      const maint = join(root, 'usr/lib/qnet/qnet-dom0-maint');
+      // The helper's root prefix (DPKG_ROOT, as dpkg names it) keeps it off this machine's systemd.
+      const env = { ...defaultsEnv(), DPKG_ROOT: root };
+      run(maint, ['configure', 'first'], { env });
+      const enableLinks = (t: TreeSnapshot) => new Map([...t].filter(([p]) => isEnableLink(p)));
+      assert.deepEqual(enableLinks(snapshotTree(root)), enableLinks(dom0Plan));
+      assert.equal(readFileSync(join(root, 'var/lib/qnet/.qnet-state-format'), 'utf8'), '1\n');
+      run(maint, ['remove'], { env });
+      assert.deepEqual(enableLinks(snapshotTree(root)), new Map());
     });
 
     it('the SDK loads from the package, and its npm tarball holds the same package', () => {
