@@ -344,6 +344,27 @@ describe('integration: packaging, the deb installed and removed with dpkg --root
     assert.deepEqual(laid, agentPlan);
   });
 
+  it('a node that cannot build the snapshot leaves none (the qrexec entries run the plain bundle); a good one rebuilds it', () => {
+    const r = new DpkgRoot('snapshot');
+    r.mustDpkg('-i', pkgs.agentDeb);
+    const blob = r.path('usr/lib/qnet/qnet-agent.blob');
+    const fakeBin = r.path('fake-bin');
+    mkdirSync(fakeBin);
+    // Stands for a node without snapshot support (or a broken one).
+    writeFileSync(join(fakeBin, 'node'), '#!/bin/sh\nexit 9\n', { mode: 0o755 });
+    const maint = r.path('usr/lib/qnet/qnet-agent-maint');
+    const env = { ...defaultsEnv(), DPKG_ROOT: r.root };
+    const failed = spawnSync(maint, ['snapshot'], {
+      encoding: 'utf8',
+      env: { ...env, PATH: `${fakeBin}:${process.env.PATH ?? ''}` },
+    });
+    assert.equal(failed.status, 0, failed.stderr);
+    assert.match(failed.stderr, /no startup snapshot for this node; qrexec calls start the plain bundle/);
+    assert.ok(!existsSync(blob) && !existsSync(`${blob}.new`));
+    run(maint, ['snapshot'], { env });
+    assert.match(run(process.execPath, ['--snapshot-blob', blob, 'install', '--help']), /usage: qnet-agent install/);
+  });
+
   it('upgrade keeps the state; a state format newer than the package is left alone', () => {
     const r = new DpkgRoot('upgrade');
     r.mustDpkg('-i', pkgs.agentDeb);
