@@ -2,6 +2,13 @@ import { chmodSync, linkSync, lstatSync, mkdtempSync, rmSync, unlinkSync } from 
 import { connect, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 
+/**
+ * The kernel's accept queue is the first queue a burst of callers meets;
+ * Node's 511 turned 500 simultaneous callers plus a few held connections
+ * into EAGAIN. The kernel caps it at net.core.somaxconn.
+ */
+const LISTEN_BACKLOG = 4096;
+
 /** True when something accepts connections on `path`. */
 export function socketIsLive(path: string, timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
@@ -47,7 +54,7 @@ export async function listenUnix(server: Server, path: string, mode: number): Pr
     const bound = join(staging, 's');
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(bound, () => {
+      server.listen({ path: bound, backlog: LISTEN_BACKLOG }, () => {
         server.off('error', reject);
         resolve();
       });
