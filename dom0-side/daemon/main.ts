@@ -12,6 +12,7 @@ import { QnetError } from '../../shared/errors/qnet-error';
 import { createLogger, Logger, logOptionsFromEnv } from '../../shared/logging/logger';
 import { ServiceDispatcher } from '../../shared/runtime/dispatcher';
 import { PingHandler, ServedServices } from '../../shared/runtime/ping-handler';
+import { ONE_SOURCE_ADMISSION_OPTIONS } from '../../shared/runtime/connection-admission';
 import { DEFAULT_SOCKET_SERVER_OPTIONS, SocketServer, SocketServerOptions } from '../../shared/runtime/socket-server';
 import { DEFAULT_QREXEC_BINARIES, QrexecBinaries } from '../../shared/transport/qrexec-binaries';
 import { QrexecClientTransport } from '../../shared/transport/qrexec-client-transport';
@@ -132,7 +133,8 @@ export function buildQnetdContainer(config: DaemonConfig, env: NodeJS.ProcessEnv
       for (const h of c.resolve(AdminHandlers).handlers) scope.register(ServiceHandler, { useValue: h });
     },
     [...ADMIN_SERVICES.keys(), 'qnet.Ping'].sort(),
-    { mode: 0o600, callTimeoutMs: ADMIN_CALL_TIMEOUT_MS },
+    // Every caller of the admin socket is dom0: slow ones are told apart by time only (see ONE_SOURCE_ADMISSION_OPTIONS).
+    { mode: 0o600, callTimeoutMs: ADMIN_CALL_TIMEOUT_MS, admission: ONE_SOURCE_ADMISSION_OPTIONS },
   );
   const qrexecScope = socketScope(
     c,

@@ -46,6 +46,12 @@ export function readCapped(stream: Readable, opts: ReadCappedOptions): Promise<B
     };
     const onEnd = () => finish(undefined, Buffer.concat(chunks, size));
     const onError = (err: Error) => finish(err);
+    // EOF that came while the stream sat paused after an earlier reader (a socket waiting for its turn) has
+    // already emitted 'end' and will not again: the request is what was read so far.
+    if (stream.readableEnded) {
+      onEnd();
+      return;
+    }
     stream.on('data', onData);
     stream.once('end', onEnd);
     stream.once('error', onError);

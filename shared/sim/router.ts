@@ -5,6 +5,12 @@ import { inject, injectable } from 'tsyringe';
 import { token } from '../di/token';
 import { QnetError } from '../errors/qnet-error';
 import { Logger } from '../logging/logger';
+import {
+  ConnectionAdmission,
+  DEFAULT_ADMISSION_OPTIONS,
+  type AdmissionOptions,
+  type AdmittedConnection,
+} from '../runtime/connection-admission';
 import { checkServiceAndArgument, formatDescriptor } from '../runtime/descriptor';
 import { readNulHeader } from '../runtime/read-header';
 import { closeServer, listenUnix } from '../runtime/unix-socket';
@@ -27,6 +33,8 @@ export interface RouterConfig {
   readonly adminVm: string;
   /** How long a call may take before the router drops both ends. */
   readonly callTimeoutMs: number;
+  /** Who may send a request line, and for how long (per calling qube); defaults to the shared defaults. */
+  readonly admission?: AdmissionOptions;
 }
 export const RouterConfig = token<RouterConfig>('RouterConfig');
 
@@ -41,6 +49,7 @@ export class Router {
   private readonly servers: { server: Server; path: string }[] = [];
   private readonly byName = new Map<string, SimQube>();
   private readonly live = new Set<Socket>();
+  private readonly admission: ConnectionAdmission;
 
   constructor(
     @inject(RouterConfig) private readonly config: RouterConfig,
@@ -48,6 +57,7 @@ export class Router {
     @inject(Logger) private readonly log: Logger,
   ) {
     for (const q of config.qubes) this.byName.set(q.name, q);
+    this.admission = new ConnectionAdmission(config.admission ?? DEFAULT_ADMISSION_OPTIONS);
   }
 
   async start(): Promise<void> {
@@ -59,18 +69,22 @@ export class Router {
   }
 
   async dispose(): Promise<void> {
+    this.admission.dispose();
     for (const s of this.live) s.destroy();
     await Promise.all(this.servers.splice(0).map(({ server, path }) => closeServer(server, path)));
   }
 
   private onCall(source: string, caller: Socket): void {
+    // The source is the socket the caller came in on, so admission is per qube from the first byte.
+    const conn = this.admission.accept(caller, () => this.refuse(caller, QREXEC_EXIT.FAILED));
+    if (!conn) return;
     this.live.add(caller);
     caller.once('close', () => this.live.delete(caller));
     caller.on('error', () => {});
     const timer = setTimeout(() => caller.destroy(), this.config.callTimeoutMs);
     timer.unref();
     caller.once('close', () => clearTimeout(timer));
-    this.route(source, caller).catch((err: unknown) => {
+    this.route(source, conn).catch((err: unknown) => {
       const msg = err instanceof QnetError ? err.message : String(err);
       this.log.warn(`call from ${source} not routed: ${msg}`);
       this.refuse(caller, QREXEC_EXIT.FAILED);
@@ -83,7 +97,14 @@ export class Router {
     caller.once('finish', () => caller.destroy());
   }
 
-  private async route(source: string, caller: Socket): Promise<void> {
+  /**
+   * Reading the request line and asking the policy hold one of the source's
+   * slots; once spliced, the call is bounded by the call deadline and the
+   * target's own admission, and holds no slot here.
+   */
+  private async route(source: string, conn: AdmittedConnection): Promise<void> {
+    const caller = conn.socket;
+    await conn.read(source);
     const { header, rest } = await readNulHeader(caller, ROUTER_MAX_HEADER_BYTES);
     const space = header.indexOf(' ');
     const requested = header.slice(0, space);
@@ -102,6 +123,7 @@ export class Router {
       }
       target = verdict.target;
     }
+    conn.finish();
     const qube = this.byName.get(target);
     const entry = qube && findServiceEntry(qube.serviceDir, service, argument);
     if (!entry) return this.refuse(caller, QREXEC_EXIT.NO_SERVICE);
