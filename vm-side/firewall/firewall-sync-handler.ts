@@ -5,6 +5,7 @@ import type { ServiceHandler } from '../../shared/contract/service-handler';
 import { FirewallSync, FirewallSyncDocument } from '../../services/firewall-sync';
 import { Logger } from '../../shared/logging/logger';
 import { SerialQueue } from '../../shared/runtime/serial-queue';
+import type { FilteringGuard } from '../apply/filtering-guard';
 import { requireAdmin } from '../handlers/require-admin';
 import { DocumentStore } from '../state/document-store';
 import { describeCause } from './firewall-errors';
@@ -23,10 +24,11 @@ const MAX_MESSAGE = 512;
  * document is answered with the held generation and changes nothing.
  */
 @injectable()
-export class FirewallSyncHandler implements ServiceHandler<typeof FirewallSync> {
+export class FirewallSyncHandler implements ServiceHandler<typeof FirewallSync>, FilteringGuard {
   readonly service = FirewallSync;
   private held: number | undefined;
-  private loaded = false;
+  /** Whether this process has put the tables and the saved document (or a newer one) in the kernel. */
+  private converged = false;
   /** One document at a time; its own queue, not the agent's ApplyLock: no other applier touches qubes-firewall. */
   private readonly queue = new SerialQueue();
 
@@ -37,30 +39,24 @@ export class FirewallSyncHandler implements ServiceHandler<typeof FirewallSync> 
   ) {}
 
   /**
-   * At agent start, before serving: tables with a policy-drop forward chain
-   * first (fail closed while nothing is known), then the saved document.
+   * At agent start, before serving, and before anything turns forwarding on:
+   * tables with a policy-drop forward chain first (fail closed while nothing
+   * is known), then the saved document. Once per process.
    */
   converge(): Promise<void> {
-    return this.queue.run(async () => {
-      await this.engine.ensureBaseTables();
-      const saved = await this.load();
-      if (!saved) return;
-      try {
-        const failures = await this.engine.converge(saved.clients);
-        if (failures.length > 0) this.log.warn('firewall converged with failures', { failures: failures.length });
-      } catch (err) {
-        // Not applied means not held: dom0's next push of any generation must be taken, not refused as stale.
-        // Serving on is safe: the base tables already drop client traffic.
-        this.held = undefined;
-        this.log.error('saved firewall document could not be applied', { error: describeCause(err) });
-      }
-    });
+    return this.queue.run(() => this.convergeNow());
+  }
+
+  ensureFiltering(): Promise<void> {
+    return this.converge();
   }
 
   handle(request: Request, ctx: CallContext): Promise<Response> {
     requireAdmin(ctx);
     return this.queue.run(async () => {
-      if (!this.loaded) await this.load();
+      // A process that has not converged yet (the executable form, a push racing the start) holds nothing: what
+      // it answers must be what the kernel then holds, so it starts from the kernel and the saved document.
+      await this.convergeNow(request.generation);
       if (this.held !== undefined && request.generation <= this.held) {
         this.log.info('stale firewall document ignored', { generation: request.generation, held: this.held });
         return { appliedGeneration: this.held, failures: [] };
@@ -80,13 +76,41 @@ export class FirewallSyncHandler implements ServiceHandler<typeof FirewallSync> 
     });
   }
 
+  /**
+   * `incoming`: the generation of a document about to be applied. When it is
+   * newer than the saved one, the saved one is not applied first (the new
+   * plan starts from the kernel all the same); the tables it creates are
+   * part of that plan.
+   */
+  private async convergeNow(incoming?: number): Promise<void> {
+    if (this.converged) return;
+    const saved = await this.load();
+    if (incoming !== undefined && (saved === undefined || incoming > saved.generation)) {
+      // Nothing is held until the incoming document is in the kernel.
+      this.held = undefined;
+      this.converged = true;
+      return;
+    }
+    await this.engine.ensureBaseTables();
+    this.converged = true;
+    if (!saved) return;
+    try {
+      const failures = await this.engine.converge(saved.clients);
+      if (failures.length > 0) this.log.warn('firewall converged with failures', { failures: failures.length });
+    } catch (err) {
+      // Not applied means not held: dom0's next push of any generation must be taken, not refused as stale.
+      // Going on is safe: the base tables already drop client traffic.
+      this.held = undefined;
+      this.log.error('saved firewall document could not be applied', { error: describeCause(err) });
+    }
+  }
+
   async dispose(): Promise<void> {
     await this.engine.dispose();
   }
 
   /** The saved document is our own file, but a disk or a hand edit can corrupt it: parse it like any input. */
   private async load(): Promise<FirewallSyncDocument | undefined> {
-    this.loaded = true;
     const stored = await this.store.load(FirewallSync.name);
     if (!stored) return undefined;
     const parsed = FirewallSyncDocument.safeParse(stored.document);
