@@ -13,6 +13,7 @@ import { QrexecClientVmTransport } from '../shared/transport/qrexec-client-vm-tr
 import { RouterSocketPath, RouterTransport } from '../shared/transport/router-transport';
 import { ServiceClient } from '../shared/transport/service-client';
 import { Transport } from '../shared/transport/transport';
+import { AnswerDeadlineMs } from './apply/answer-deadline';
 import { ApplyLock } from './apply/apply-lock';
 import { SerialQueue } from '../shared/runtime/serial-queue';
 import { DocumentApplier } from './apply/document-applier';
@@ -67,6 +68,7 @@ export function buildAgentContainer(
 ): DependencyContainer {
   const c = rootContainer.createChildContainer();
   c.register(AgentConfig, { useValue: config });
+  c.register(AnswerDeadlineMs, { useValue: config.answerDeadlineMs });
   c.register(Logger, { useValue: seams.logger ?? createLogger(logOptionsFromEnv(env, 'qnet-agent')) });
   c.register(Sleep, { useValue: seams.sleep ?? realSleep });
 

@@ -3,7 +3,9 @@ import type { CallContext } from '../../shared/contract/call-context';
 import type { RequestOf, ResponseOf } from '../../shared/contract/define-service';
 import type { ServiceHandler } from '../../shared/contract/service-handler';
 import { FirewallSync, FirewallSyncDocument } from '../../services/firewall-sync';
+import { fromErrno } from '../../shared/errors/errno-error';
 import { Logger } from '../../shared/logging/logger';
+import { AnswerDeadlineMs, answerWithin, DEFAULT_ANSWER_DEADLINE_MS } from '../apply/answer-deadline';
 import { SerialQueue } from '../../shared/runtime/serial-queue';
 import type { FilteringGuard } from '../apply/filtering-guard';
 import { requireAdmin } from '../handlers/require-admin';
@@ -36,6 +38,7 @@ export class FirewallSyncHandler implements ServiceHandler<typeof FirewallSync>,
     @inject(FirewallEngine) private readonly engine: FirewallEngine,
     @inject(DocumentStore) private readonly store: DocumentStore,
     @inject(Logger) private readonly log: Logger,
+    @inject(AnswerDeadlineMs) private readonly deadlineMs: number = DEFAULT_ANSWER_DEADLINE_MS,
   ) {}
 
   /**
@@ -53,27 +56,39 @@ export class FirewallSyncHandler implements ServiceHandler<typeof FirewallSync>,
 
   handle(request: Request, ctx: CallContext): Promise<Response> {
     requireAdmin(ctx);
-    return this.queue.run(async () => {
-      // A process that has not converged yet (the executable form, a push racing the start) holds nothing: what
-      // it answers must be what the kernel then holds, so it starts from the kernel and the saved document.
-      await this.convergeNow(request.generation);
-      if (this.held !== undefined && request.generation <= this.held) {
-        this.log.info('stale firewall document ignored', { generation: request.generation, held: this.held });
-        return { appliedGeneration: this.held, failures: [] };
-      }
-      // Written while the kernel applies it: the answer waits for the slower of the two (often the fsync), not both.
-      // A document the kernel refuses outright is then saved but not held: dom0 may push it again, and a restart
-      // converges to it, which is what dom0 asked for. Both settle before anything else runs, so saves never overlap.
-      const [applied, saved] = await Promise.allSettled([
-        this.engine.apply(request.clients),
-        this.store.save(FirewallSync.name, request.generation, request),
-      ]);
-      if (applied.status === 'rejected') throw applied.reason;
-      if (saved.status === 'rejected') throw saved.reason;
-      const failures = applied.value;
-      this.held = request.generation;
-      return { appliedGeneration: request.generation, failures: toResponseFailures(failures) };
-    });
+    const work = this.queue.run(() => this.applyRequest(request));
+    return answerWithin(
+      work,
+      this.deadlineMs,
+      { service: this.service.name, generation: request.generation },
+      this.log,
+    );
+  }
+
+  private async applyRequest(request: Request): Promise<Response> {
+    // A process that has not converged yet (the executable form, a push racing the start) holds nothing: what
+    // it answers must be what the kernel then holds, so it starts from the kernel and the saved document.
+    await this.convergeNow(request.generation);
+    if (this.held !== undefined && request.generation <= this.held) {
+      this.log.info('stale firewall document ignored', { generation: request.generation, held: this.held });
+      return { appliedGeneration: this.held, failures: [] };
+    }
+    // Written while the kernel applies it: the answer waits for the slower of the two (often the fsync), not both.
+    // A document the kernel refuses outright is then saved but not held: dom0 may push it again, and a restart
+    // converges to it, which is what dom0 asked for. Both settle before anything else runs, so saves never overlap.
+    const [applied, saved] = await Promise.allSettled([
+      this.engine.apply(request.clients),
+      this.store.save(FirewallSync.name, request.generation, request),
+    ]);
+    if (applied.status === 'rejected') throw applied.reason;
+    if (saved.status === 'rejected') {
+      // The kernel holds the document: say so, and why it will not survive a restart.
+      const what = `${FirewallSync.name} generation ${request.generation} is in force but could not be saved`;
+      throw fromErrno(saved.reason, what) ?? saved.reason;
+    }
+    const failures = applied.value;
+    this.held = request.generation;
+    return { appliedGeneration: request.generation, failures: toResponseFailures(failures) };
   }
 
   /**

@@ -1,5 +1,6 @@
 import { Lifecycle, type DependencyContainer } from 'tsyringe';
 import { ServiceHandler } from '../../shared/contract/service-handler';
+import { AnswerDeadlineMs, DEFAULT_ANSWER_DEADLINE_MS } from '../apply/answer-deadline';
 import { FilteringGuard } from '../apply/filtering-guard';
 import { Clock, SystemClock } from './clock';
 import { ConntrackExecutor } from './conntrack-executor';
@@ -28,6 +29,8 @@ export function registerFirewall(container: DependencyContainer): void {
   if (!container.isRegistered(ConntrackExecutor, true)) {
     container.register(ConntrackExecutor, { useClass: ConntrackToolExecutor }, singleton);
   }
+  if (!container.isRegistered(AnswerDeadlineMs, true))
+    container.register(AnswerDeadlineMs, { useValue: DEFAULT_ANSWER_DEADLINE_MS });
   if (!container.isRegistered(LookupGraceMs, true))
     container.register(LookupGraceMs, { useValue: DEFAULT_LOOKUP_GRACE_MS });
   container.register(NameCache, { useClass: NameCache }, singleton);
