@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { join } from 'node:path';
 import { container as rootContainer, Lifecycle, type DependencyContainer } from 'tsyringe';
 import { AGENT_SERVICES } from '../services/index';
 import { processIo, runCommandTable, type CliCommand, type CliIo } from '../shared/cli/cli';
@@ -35,7 +36,7 @@ import { ChildProcessCommandRunner, CommandRunner } from '../shared/exec/command
 import { ConntrackPurger, ConntrackToolPurger } from './executors/conntrack-purger';
 import { IpExecutor } from './executors/ip-executor';
 import { IprouteIpExecutor } from './executors/iproute-ip-executor';
-import { NftBinary, NftExecutor, NftJsonExecutor } from './executors/nft-executor';
+import { NFT_BATCH_SUBDIR, NftBatchDir, NftBinary, NftExecutor, NftJsonExecutor } from './executors/nft-executor';
 import { ProcSysctlExecutor } from './executors/proc-sysctl-executor';
 import { SysctlExecutor } from './executors/sysctl-executor';
 import { NodeTextFiles, TextFiles } from './executors/text-files';
@@ -74,6 +75,7 @@ export function buildAgentContainer(
 
   c.register(CommandRunner, { useValue: seams.runner ?? new ChildProcessCommandRunner() });
   c.register(NftBinary, { useValue: config.nftBinary });
+  c.register(NftBatchDir, { useValue: join(config.runDir, NFT_BATCH_SUBDIR) });
   c.register(NftExecutor, { useClass: NftJsonExecutor }, singleton);
   c.register(IpExecutor, { useClass: IprouteIpExecutor }, singleton);
   c.register(ConntrackPurger, { useClass: ConntrackToolPurger }, singleton);

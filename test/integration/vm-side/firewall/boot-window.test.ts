@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootSkipReason } from '../../../helpers/netns';
 import { stopChild, tempDir, waitFor } from '../../../helpers/processes';
-import { firewallDoc, ProviderAgent, providerDoc, startProber } from './provider-agent';
+import { firewallDoc, ProviderAgent, providerDoc, slowNft, startProber } from './provider-agent';
 import { INTERNET, ProviderLab } from './provider-lab';
 
 const ALLOWED = 80;
@@ -60,7 +60,12 @@ describe('boot and restart window of a provider (root, real packets)', function 
   });
 
   it('serve after a reboot, then a crash and a restart: no forbidden connection gets through', async () => {
+    // Every nft batch takes a second: a window between forwarding and filtering, if any, lasts seconds.
+    const nft = slowNft(dir!.path);
+    nft.slow(1);
+    agent = new ProviderAgent(lab!, dir!.path, { QNET_NFT: nft.path });
     agent.save('qubes.NetConfig', providerDoc(3));
+    agent.save('qubes.DnsUpdate', { generation: 2, upstream: ['192.0.2.53'] });
     agent.save('qubes.FirewallSync', firewallDoc(7, ALLOWED));
     const socket = join(agent.env.QNET_RUN_DIR as string, 'agent.sock');
     const prober = startProber(lab!, INTERNET, FORBIDDEN);

@@ -1,7 +1,7 @@
 // Runs the real qnet-agent binary inside a ProviderLab's provider namespace, with its own state and run
 // directories, and probes forbidden destinations from the client namespace while it works.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FirewallSyncDocument } from '../../../../services/firewall-sync';
 import type { NetConfigDocument } from '../../../../services/net-config';
@@ -53,7 +53,7 @@ export class ProviderAgent {
   }
 
   /** What a previous run of the agent left behind: its applied documents. */
-  save(service: string, doc: { generation: number }): void {
+  save(service: string, doc: { generation: number; [key: string]: unknown }): void {
     mkdirSync(this.env.QNET_STATE_DIR as string, { recursive: true });
     writeFileSync(
       join(this.env.QNET_STATE_DIR as string, `${service}.json`),
@@ -120,5 +120,24 @@ s.setTimeout(150,fin);s.on('connect',()=>{open++;fin()});s.on('error',fin);})();
         });
         child.stdin.end();
       }),
+  };
+}
+
+/**
+ * An `nft` that is slow on demand: while `slow(seconds)` is in effect every
+ * batch (not a listing) waits that long first. Pass `path` as QNET_NFT.
+ */
+export function slowNft(dir: string) {
+  const mark = join(dir, 'slow-nft-seconds');
+  const path = join(dir, 'slow-nft');
+  writeFileSync(
+    path,
+    `#!/bin/sh\nif [ -e "${mark}" ]; then case " $* " in *" list "*) ;; *) sleep "$(cat "${mark}")";; esac; fi\nexec nft "$@"\n`,
+    { mode: 0o755 },
+  );
+  return {
+    path,
+    slow: (seconds: number) => writeFileSync(mark, String(seconds)),
+    fast: () => rmSync(mark, { force: true }),
   };
 }

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode, unpackStrict } from '../../../../shared/codec/strict-unpackr';
 import { rootSkipReason } from '../../../helpers/netns';
 import { rawSocketCall, runProcess, stopChild, tempDir, waitFor } from '../../../helpers/processes';
-import { AGENT_MAIN, firewallDoc, ProviderAgent } from './provider-agent';
+import { AGENT_MAIN, firewallDoc, ProviderAgent, slowNft } from './provider-agent';
 import { INTERNET, ProviderLab } from './provider-lab';
 
 interface Reply {
@@ -34,14 +34,8 @@ describe('answers that tell the truth (root, real processes)', function () {
 
   it('an apply that outlives the deadline is answered TIMEOUT_APPLIED_LATER, lands, and a re-push confirms it', async () => {
     // nft made slow on demand: every batch waits for as many seconds as the mark file says.
-    const mark = join(dir!.path, 'slow');
-    const slowNft = join(dir!.path, 'slow-nft');
-    writeFileSync(
-      slowNft,
-      `#!/bin/sh\nif [ -e "${mark}" ]; then case " $* " in *" list "*) ;; *) sleep "$(cat "${mark}")";; esac; fi\nexec nft "$@"\n`,
-      { mode: 0o755 },
-    );
-    const agent = new ProviderAgent(lab!, dir!.path, { QNET_NFT: slowNft, QNET_ANSWER_DEADLINE_MS: '1000' });
+    const nft = slowNft(dir!.path);
+    const agent = new ProviderAgent(lab!, dir!.path, { QNET_NFT: nft.path, QNET_ANSWER_DEADLINE_MS: '1000' });
     const socket = join(agent.env.QNET_RUN_DIR as string, 'agent.sock');
     const serve = agent.spawn(['serve']);
     try {
@@ -53,14 +47,14 @@ describe('answers that tell the truth (root, real processes)', function () {
         });
         return unpackStrict(data) as Reply;
       };
-      writeFileSync(mark, '3');
+      nft.slow(3);
       const first = await push();
       assert.equal(first.ok, false);
       assert.equal(first.error?.code, 'TIMEOUT_APPLIED_LATER');
       assert.match(first.error?.message ?? '', /generation 2 accepted and still applying/);
       // What the answer promised happens: the rules land without another push.
       await waitFor(() => lab!.probe(INTERNET, 443, 300) === 'open', 15_000, 'generation 2 in force');
-      rmSync(mark);
+      nft.fast();
       assert.deepEqual(await push(), { ok: true, result: { appliedGeneration: 2, failures: [] } });
     } finally {
       await stopChild(serve);
