@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { join } from 'node:path';
 import { container as rootContainer, Lifecycle, type DependencyContainer } from 'tsyringe';
 import { AGENT_SERVICES } from '../services/index';
 import { processIo, runCommandTable, type CliCommand, type CliIo } from '../shared/cli/cli';
@@ -13,6 +14,7 @@ import { QrexecClientVmTransport } from '../shared/transport/qrexec-client-vm-tr
 import { RouterSocketPath, RouterTransport } from '../shared/transport/router-transport';
 import { ServiceClient } from '../shared/transport/service-client';
 import { Transport } from '../shared/transport/transport';
+import { AnswerDeadlineMs } from './apply/answer-deadline';
 import { ApplyLock } from './apply/apply-lock';
 import { SerialQueue } from '../shared/runtime/serial-queue';
 import { DocumentApplier } from './apply/document-applier';
@@ -34,7 +36,7 @@ import { ChildProcessCommandRunner, CommandRunner } from '../shared/exec/command
 import { ConntrackPurger, ConntrackToolPurger } from './executors/conntrack-purger';
 import { IpExecutor } from './executors/ip-executor';
 import { IprouteIpExecutor } from './executors/iproute-ip-executor';
-import { NftBinary, NftExecutor, NftJsonExecutor } from './executors/nft-executor';
+import { NFT_BATCH_SUBDIR, NftBatchDir, NftBinary, NftExecutor, NftJsonExecutor } from './executors/nft-executor';
 import { ProcSysctlExecutor } from './executors/proc-sysctl-executor';
 import { SysctlExecutor } from './executors/sysctl-executor';
 import { NodeTextFiles, TextFiles } from './executors/text-files';
@@ -67,11 +69,13 @@ export function buildAgentContainer(
 ): DependencyContainer {
   const c = rootContainer.createChildContainer();
   c.register(AgentConfig, { useValue: config });
+  c.register(AnswerDeadlineMs, { useValue: config.answerDeadlineMs });
   c.register(Logger, { useValue: seams.logger ?? createLogger(logOptionsFromEnv(env, 'qnet-agent')) });
   c.register(Sleep, { useValue: seams.sleep ?? realSleep });
 
   c.register(CommandRunner, { useValue: seams.runner ?? new ChildProcessCommandRunner() });
   c.register(NftBinary, { useValue: config.nftBinary });
+  c.register(NftBatchDir, { useValue: join(config.runDir, NFT_BATCH_SUBDIR) });
   c.register(NftExecutor, { useClass: NftJsonExecutor }, singleton);
   c.register(IpExecutor, { useClass: IprouteIpExecutor }, singleton);
   c.register(ConntrackPurger, { useClass: ConntrackToolPurger }, singleton);

@@ -13,6 +13,10 @@ export const ERROR_CODES = {
   INTERNAL: { exit: 70 }, // a bug: details only in the log
   TIMEOUT: { exit: 75 }, // EX_TEMPFAIL
   UNAVAILABLE: { exit: 69 },
+  NO_SPACE: { exit: 74 }, // EX_IOERR: ENOSPC/EDQUOT writing a file; the user can free space
+  READ_ONLY: { exit: 74 }, // EX_IOERR: EROFS; the user can remount
+  /** The deadline passed while the change was still being applied: it lands later; push again to learn the outcome. */
+  TIMEOUT_APPLIED_LATER: { exit: 75 }, // EX_TEMPFAIL
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -57,6 +57,26 @@ export class TimeoutError extends QnetError {
   }
 }
 
+/**
+ * The socket form's deadline would pass before the change is in place: the
+ * change goes on and lands later (or fails, which is logged and answered to
+ * the next push). Not a plain TIMEOUT, which would say nothing happened.
+ * dom0 pushes the same generation again to learn the outcome: it is queued
+ * behind the running apply and answered once that finished.
+ */
+export class AppliedLaterError extends QnetError {
+  readonly code = 'TIMEOUT_APPLIED_LATER';
+  constructor(
+    readonly service: string,
+    readonly generation: number,
+    readonly ms: number,
+  ) {
+    super(
+      `${service} generation ${generation} accepted and still applying after ${ms} ms; push it again for the outcome`,
+    );
+  }
+}
+
 export class UnavailableError extends QnetError {
   readonly code = 'UNAVAILABLE';
 }

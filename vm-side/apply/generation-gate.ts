@@ -1,4 +1,5 @@
 import { inject, injectable } from 'tsyringe';
+import { fromErrno } from '../../shared/errors/errno-error';
 import { Logger } from '../../shared/logging/logger';
 import { DocumentStore } from '../state/document-store';
 import { ApplyLock } from './apply-lock';
@@ -32,7 +33,14 @@ export class GenerationGate {
       // The held document is our own file, but a file all the same: checked before it steers a teardown.
       const previous = held ? applier.schema.safeParse(held.document) : undefined;
       await applier.apply(doc, previous?.success ? previous.data : undefined);
-      await this.store.save(applier.service, doc.generation, doc);
+      try {
+        await this.store.save(applier.service, doc.generation, doc);
+      } catch (err) {
+        // The kernel holds the document: say so, and why it will not survive a restart.
+        throw (
+          fromErrno(err, `${applier.service} generation ${doc.generation} is in force but could not be saved`) ?? err
+        );
+      }
       return { appliedGeneration: doc.generation };
     });
   }

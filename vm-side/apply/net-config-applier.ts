@@ -18,7 +18,9 @@ import {
   type NetConfigPlan,
 } from '../planners/plan-net-config';
 import { isProtectedPath } from '../planners/plan-resolv-conf';
+import type { SysctlOp } from '../planners/sysctl-plan';
 import type { DocumentApplier } from './document-applier';
+import { FilteringGuard } from './filtering-guard';
 
 /** qubes.NetConfig: observe the kernel, plan, apply the plan. */
 @injectable()
@@ -36,6 +38,7 @@ export class NetConfigApplier implements DocumentApplier<NetConfigDocument> {
     @inject(ConntrackPurger) private readonly conntrack: ConntrackPurger,
     @inject(AgentConfig) private readonly config: Pick<AgentConfig, 'resolvConf' | 'protectedFilesDir'>,
     @inject(Logger) private readonly log: Logger,
+    @inject(FilteringGuard) private readonly filtering: FilteringGuard,
   ) {}
 
   async observe(doc: NetConfigDocument, previous?: NetConfigDocument): Promise<NetConfigObserved> {
@@ -65,6 +68,9 @@ export class NetConfigApplier implements DocumentApplier<NetConfigDocument> {
   }
 
   async apply(doc: NetConfigDocument, previous?: NetConfigDocument): Promise<void> {
+    // Before anything forwards: the client firewall (drop policy, the saved client chains). Upstream Qubes turns
+    // forwarding on at boot before its firewall exists; a restored provider here never forwards unfiltered.
+    if (doc.provider) await this.filtering.ensureFiltering();
     const plan = await this.plan(doc, previous);
     for (const vif of plan.missingVifs)
       this.log.warn(`${vif} does not exist yet; its link is configured on a later push`);
@@ -72,8 +78,11 @@ export class NetConfigApplier implements DocumentApplier<NetConfigDocument> {
     await this.nft.apply({ commands: plan.nft });
     // After the sets changed (a departed client's packets are already dropped), before any link comes up.
     await this.conntrack.purge(plan.conntrackPurge);
-    await this.sysctl.apply(plan.sysctl);
+    const forwarding = plan.sysctl.filter(isForwarding);
+    await this.sysctl.apply(plan.sysctl.filter((op) => !isForwarding(op)));
     await this.ip.apply({ ops: plan.ip });
+    // Forwarding last: everything that filters and routes client traffic is in place before it flows.
+    await this.sysctl.apply(forwarding);
     if (plan.resolvConf !== undefined) await this.files.write(this.config.resolvConf, plan.resolvConf);
     this.log.debug(`qubes.NetConfig generation ${doc.generation} applied`, {
       nft: plan.nft.length,
@@ -81,4 +90,8 @@ export class NetConfigApplier implements DocumentApplier<NetConfigDocument> {
       ip: plan.ip.length,
     });
   }
+}
+
+function isForwarding(op: SysctlOp): boolean {
+  return op.key === 'net/ipv4/ip_forward' || op.key.endsWith('/forwarding');
 }

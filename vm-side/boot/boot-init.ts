@@ -23,6 +23,9 @@ export type BootInitOutcome =
  */
 @injectable()
 export class BootInit {
+  /** Ends a background pull's retries when the agent stops. */
+  private readonly stopping = new AbortController();
+
   constructor(
     @inject(ServiceClient) private readonly client: ServiceClient,
     @inject(GenerationGate) private readonly gate: GenerationGate,
@@ -36,6 +39,7 @@ export class BootInit {
   async pull(): Promise<{ doc: NetConfigDocument; attempts: number }> {
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.config.initAttempts; attempt++) {
+      if (this.stopping.signal.aborted) break;
       try {
         const doc = await this.client.call(
           NetConfigPull,
@@ -52,10 +56,45 @@ export class BootInit {
         this.log.warn(`pulling qubes.NetConfig from ${this.config.dom0Target} failed (attempt ${attempt}): ${why}`);
         // A policy refusal will not change by retrying.
         if (err instanceof QnetError && err.code === 'FORBIDDEN') break;
-        if (attempt < this.config.initAttempts) await this.sleep(this.config.initRetryDelayMs * attempt);
+        if (attempt < this.config.initAttempts) {
+          await this.sleep(this.config.initRetryDelayMs * attempt, this.stopping.signal);
+        }
       }
     }
     throw lastError;
+  }
+
+  /**
+   * The socket form's start (a restart included): the saved documents are
+   * already back in the kernel; now ask dom0 for the current one, as boot
+   * init does, since a push may have failed while the agent was down. The
+   * generation gate keeps whichever of the two is newer. dom0 unreachable
+   * leaves the saved document in force: nothing opens up.
+   */
+  async pullNewer(): Promise<void> {
+    let pulled;
+    try {
+      pulled = await this.pull();
+    } catch (err) {
+      if (this.stopping.signal.aborted) return;
+      const why = err instanceof QnetError ? `${err.code}: ${err.message}` : String(err);
+      this.log.warn(`dom0 unreachable at start (${why}); the saved ${this.applier.service} stays in force`);
+      return;
+    }
+    if (this.stopping.signal.aborted) return;
+    const { appliedGeneration } = await this.gate.submit(this.applier, pulled.doc);
+    if (appliedGeneration === pulled.doc.generation) {
+      this.log.info(`${this.applier.service}: generation ${appliedGeneration} pulled from dom0 and applied`);
+    } else {
+      this.log.info(
+        `${this.applier.service}: dom0 sent generation ${pulled.doc.generation}, a newer one (${appliedGeneration}) is held`,
+      );
+    }
+  }
+
+  dispose(): Promise<void> {
+    this.stopping.abort();
+    return Promise.resolve();
   }
 
   async run(): Promise<BootInitOutcome> {

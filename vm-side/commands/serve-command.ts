@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { parseCli, writeLine, UsageError, type CliIo } from '../../shared/cli/cli';
 import { Logger } from '../../shared/logging/logger';
 import { runSocketService } from '../../shared/runtime/service-commands';
+import { BootInit } from '../boot/boot-init';
 import { Converger } from '../boot/converge';
 import { agentSocketPath } from '../config/agent-config';
 import { PATH_FLAGS, pathOverrides, type AgentRoot } from './agent-root';
@@ -11,8 +12,10 @@ const HELP = `usage: qnet-agent serve [--socket PATH] [--state-dir DIR] [--run-d
 
 The socket form: one long-running agent serves every qrexec call on PATH
 (default RUN_DIR/agent.sock). Before it serves, every saved document is
-re-applied, so the kernel holds what dom0 last pushed. SIGTERM stops it and
-never removes a firewall table.`;
+re-applied (the client firewall before forwarding), so the kernel holds what
+this qube last applied; then, while it serves, it asks dom0 for its current
+qubes.NetConfig as init does and applies it when it is newer. SIGTERM stops
+it and never removes a firewall table.`;
 
 export async function runServeCommand(argv: string[], io: CliIo, root: AgentRoot): Promise<number> {
   const { values, positionals } = parseCli(argv, { ...PATH_FLAGS, socket: { type: 'string' } });
@@ -28,6 +31,12 @@ export async function runServeCommand(argv: string[], io: CliIo, root: AgentRoot
   return runSocketService(container, socket, async () => {
     const result = await container.resolve(Converger).converge();
     await root.convergeExtras(container);
-    container.resolve(Logger).info('converged', { applied: result.applied, failed: result.failed });
+    const log = container.resolve(Logger);
+    log.info('converged', { applied: result.applied, failed: result.failed });
+    // Not awaited: pushes are served meanwhile, and the generation gate orders the pull against them.
+    container
+      .resolve(BootInit)
+      .pullNewer()
+      .catch((err: unknown) => log.error(`applying the document pulled from dom0 failed: ${String(err)}`));
   });
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { token } from '../../shared/di/token';
+import { DEFAULT_ANSWER_DEADLINE_MS } from '../apply/answer-deadline';
 
 /**
  * Every path and binary the agent touches. Nothing is hard-coded beyond these
@@ -27,6 +28,8 @@ export interface AgentConfig {
   readonly initTimeoutMs: number;
   readonly initAttempts: number;
   readonly initRetryDelayMs: number;
+  /** A push still applying after this long is answered TIMEOUT_APPLIED_LATER (QNET_ANSWER_DEADLINE_MS). */
+  readonly answerDeadlineMs: number;
 }
 export const AgentConfig = token<AgentConfig>('AgentConfig');
 
@@ -58,6 +61,7 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<Ag
     initTimeoutMs: positive(env.QNET_INIT_TIMEOUT_MS, 10_000),
     initAttempts: positive(env.QNET_INIT_ATTEMPTS, 5),
     initRetryDelayMs: positive(env.QNET_INIT_RETRY_DELAY_MS, 1_000),
+    answerDeadlineMs: positive(env.QNET_ANSWER_DEADLINE_MS, DEFAULT_ANSWER_DEADLINE_MS),
     ...defined,
   };
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
@@ -24,6 +24,21 @@ export interface NftExecutor {
 export const NftExecutor = token<NftExecutor>('NftExecutor');
 
 export const NftBinary = token<string>('NftBinary');
+/** Where batches too large for an argument are written: the agent's run dir (a tmpfs), swept at start. */
+export const NftBatchDir = token<string>('NftBatchDir');
+export const NFT_BATCH_SUBDIR = 'nft-batches';
+
+/** `batch-PID-SEQ.json`: the pid tells a later process whether the writer is gone. */
+const BATCH_FILE = /^batch-(\d+)-\d+\.json$/;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /**
  * Batches up to this size go to nft as its one argument, larger ones through
@@ -34,13 +49,39 @@ export const NFT_ARGUMENT_MAX = 64 * 1024;
 
 @injectable()
 export class NftJsonExecutor implements NftExecutor {
+  private swept = false;
+  private seq = 0;
+
   constructor(
     @inject(CommandRunner) private readonly run: CommandRunner,
     @inject(NftBinary) private readonly nft: string,
+    @inject(NftBatchDir) private readonly batchDir: string = join(tmpdir(), `qnet-${NFT_BATCH_SUBDIR}`),
   ) {}
+
+  /**
+   * Removes the batch files of processes that are gone: a SIGKILL between
+   * writing a batch and removing it (a large apply takes seconds) would
+   * otherwise leave one behind per kill. Runs once per process, before its
+   * first apply.
+   */
+  async sweepStaleBatches(): Promise<void> {
+    this.swept = true;
+    let names: string[];
+    try {
+      names = await readdir(this.batchDir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const pid = Number(BATCH_FILE.exec(name)?.[1]);
+      if (!pid || pid === process.pid || isAlive(pid)) continue;
+      await rm(join(this.batchDir, name), { force: true });
+    }
+  }
 
   async apply(batch: NftBatch): Promise<void> {
     if (batch.commands.length === 0) return;
+    if (!this.swept) await this.sweepStaleBatches();
     const json = JSON.stringify({ nftables: [{ metainfo: { json_schema_version: 1 } }, ...batch.commands] });
     if (Buffer.byteLength(json) <= NFT_ARGUMENT_MAX) {
       try {
@@ -53,14 +94,14 @@ export class NftJsonExecutor implements NftExecutor {
       }
       return;
     }
-    // nft -j -f - fails when its stdin is a Node pipe (a socket nft cannot open as /dev/stdin): use a temp file.
-    const dir = await mkdtemp(join(tmpdir(), 'qnet-nft-'));
-    const file = join(dir, 'batch.json');
+    // nft -j -f - fails when its stdin is a Node pipe (a socket nft cannot open as /dev/stdin): use a file.
+    await mkdir(this.batchDir, { recursive: true, mode: 0o700 });
+    const file = join(this.batchDir, `batch-${process.pid}-${++this.seq}.json`);
     try {
-      await writeFile(file, json, { mode: 0o600 });
+      await writeFile(file, json, { mode: 0o600, flag: 'wx' });
       await this.run.exec(this.nft, ['-j', '-f', file]);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await rm(file, { force: true });
     }
   }
 

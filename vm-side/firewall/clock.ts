@@ -9,8 +9,15 @@ export interface Clock {
 }
 export const Clock = token<Clock>('Clock');
 
-/** setTimeout takes at most a signed 32-bit delay; a later wake-up is re-armed in steps. */
-const MAX_DELAY_MS = 2 ** 31 - 1;
+/**
+ * A wake-up is a wall-clock time (a rule's `expire` is unix time), but
+ * setTimeout counts monotonic time: after the wall clock jumps forward (NTP
+ * at boot, a suspended VM resumed, an operator's `date -s`), a delay computed
+ * once would keep an expired accept in force for as long as the jump. So the
+ * wall clock is looked at again at least this often, and a wake-up whose
+ * time has passed fires then. Node has no clock-change notification.
+ */
+export const WALL_CLOCK_RECHECK_MS = 2000;
 
 export class SystemClock implements Clock {
   now(): number {
@@ -19,17 +26,14 @@ export class SystemClock implements Clock {
 
   schedule(atMs: number, fn: () => void): () => void {
     let timer: NodeJS.Timeout | undefined;
-    const arm = () => {
+    const arm = (fromTimer: boolean) => {
       const delay = atMs - Date.now();
-      if (delay > MAX_DELAY_MS) {
-        timer = setTimeout(arm, MAX_DELAY_MS);
-      } else {
-        timer = setTimeout(fn, Math.max(0, delay));
-      }
+      if (delay <= 0 && fromTimer) return fn();
+      timer = setTimeout(() => arm(true), Math.min(Math.max(0, delay), WALL_CLOCK_RECHECK_MS));
       // A pending refresh must not keep a finished process (a test, a one-shot command) alive.
       timer.unref();
     };
-    arm();
+    arm(false);
     return () => clearTimeout(timer);
   }
 }

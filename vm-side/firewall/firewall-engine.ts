@@ -1,5 +1,6 @@
-import { SerialQueue } from '../../shared/runtime/serial-queue';
 import { inject, injectable } from 'tsyringe';
+import { token } from '../../shared/di/token';
+import { SerialQueue } from '../../shared/runtime/serial-queue';
 import type { ClientFirewall } from '../../services/firewall-sync';
 import { Logger } from '../../shared/logging/logger';
 import { NftExecutor } from '../executors/nft-executor';
@@ -32,6 +33,18 @@ import { toInstalledFirewall } from './planners/to-installed-firewall';
 const FAILED_RETRY_MS = 30_000;
 
 /**
+ * How long a plan waits for the `dsthost` lookups it started before it goes
+ * ahead without them: a name not answered by then is planned with its
+ * fail-closed stand-in (an accept matches nothing, a drop drops every
+ * destination) and the rules are widened when the answer comes. A document
+ * that needs no lookup never waits.
+ */
+export const LookupGraceMs = token<number>('LookupGraceMs');
+export const DEFAULT_LOOKUP_GRACE_MS = 1000;
+
+const sweepKey = (s: ConntrackSweep) => `${s.family} ${s.source}`;
+
+/**
  * Keeps the `qubes-firewall` tables equal to the last document: plans, applies
  * in one transaction, falls back to dropping a client whose rules the kernel
  * refuses, sweeps conntrack, and wakes up when a rule expires or a name's TTL
@@ -42,11 +55,22 @@ const FAILED_RETRY_MS = 30_000;
  */
 @injectable()
 export class FirewallEngine {
-  private installed: InstalledFirewall = EMPTY_INSTALLED;
+  /** What the kernel holds, as far as we know; undefined until read back from the kernel once. */
+  private installed: InstalledFirewall | undefined;
   private desired: readonly ClientFirewall[] = [];
+  /** `dsthost` lookups in flight, by name; each settles when its answer is in the name cache. */
+  private readonly lookups = new Map<string, Promise<void>>();
+  /** Lookups and the widening queued after each: what `settled` waits for. */
+  private readonly widenings = new Set<Promise<void>>();
+  /** Set when an answer arrived after the last plan: the queued widening has something to do. */
+  private answersSincePlan = false;
+  /** Sweeps of clients planned with a stand-in for a name not answered yet, run once their names are answered. */
+  private readonly heldSweeps = new Map<string, ConntrackSweep>();
   private readonly queue = new SerialQueue();
   private cancelWake: (() => void) | undefined;
   private disposed = false;
+  /** Set once disposal finished: a lookup that ends after that changes nothing. */
+  private stopped = false;
   /** Operations queued that have not started yet. */
   private waiting = 0;
 
@@ -56,6 +80,7 @@ export class FirewallEngine {
     @inject(NameCache) private readonly names: NameCache,
     @inject(Clock) private readonly clock: Clock,
     @inject(Logger) private readonly log: Logger,
+    @inject(LookupGraceMs) private readonly lookupGraceMs: number = DEFAULT_LOOKUP_GRACE_MS,
   ) {}
 
   /**
@@ -89,9 +114,10 @@ export class FirewallEngine {
     return this.serial(() => this.applyNow(this.desired));
   }
 
-  /** Resolves once everything queued so far has run, the work after an answer included. */
-  settled(): Promise<void> {
-    return this.serial(async () => undefined, false);
+  /** Resolves once everything queued so far has run, the work after an answer and the pending lookups included. */
+  async settled(): Promise<void> {
+    while (this.widenings.size > 0) await Promise.all([...this.widenings]);
+    await this.serial(async () => undefined, false);
   }
 
   /** Cancels the pending wake-up and lets queued work finish. The tables stay: no table would mean no filtering. */
@@ -100,6 +126,7 @@ export class FirewallEngine {
     this.cancelWake?.();
     this.cancelWake = undefined;
     await this.settled();
+    this.stopped = true;
   }
 
   /**
@@ -119,6 +146,7 @@ export class FirewallEngine {
   }
 
   private async tidy(): Promise<void> {
+    if (!this.installed) return;
     const plan = planTidy(this.installed);
     if (plan.commands.length === 0) return;
     try {
@@ -131,11 +159,16 @@ export class FirewallEngine {
   }
 
   private async applyNow(clients: readonly ClientFirewall[]): Promise<ReportedFailure[]> {
-    const now = this.clock.now();
+    // Plan from what the kernel holds, never from an empty idea of it: a new process (the executable form, a
+    // restart) would otherwise append after an old chain's final reject and never remove a departed client.
+    if (!this.installed) this.installed = await this.observe();
     const used = new Set(clients.flatMap(dsthostNames));
     this.names.retain(used);
-    await this.names.refresh(used, now);
-    const input = { clients, names: this.names.table(), nowMs: now };
+    await this.lookUp(used);
+    const now = this.clock.now();
+    const table = this.names.table();
+    this.answersSincePlan = false;
+    const input = { clients, names: table, nowMs: now };
     const plan = planFirewall({ ...input, installed: this.installed });
     const sweeps: ConntrackSweep[] = [];
     let retryAt: number | undefined;
@@ -149,9 +182,76 @@ export class FirewallEngine {
       if (refused) retryAt = now + FAILED_RETRY_MS;
     }
     this.desired = clients;
-    this.afterReply(sweeps);
+    this.afterReply(this.holdSweepsOfWaiting(clients, table, sweeps));
     this.armWake([nextRuleWake(this.installed.clients).nextWakeAt, this.names.nextExpiry(), retryAt]);
     return collectFailures(clients, this.installed.clients);
+  }
+
+  /**
+   * Starts a lookup for every used name that is unknown or expired and not
+   * already being looked up, then waits for the lookups of these names at
+   * most the grace period. A lookup that ends later queues a widening
+   * behind whatever runs then, so a stalled resolver delays only the rules
+   * that need its answer, and a newer document never waits for an older
+   * one's names.
+   */
+  private async lookUp(used: ReadonlySet<string>): Promise<void> {
+    const due = this.names.due(used, this.clock.now()).filter((n) => !this.lookups.has(n));
+    if (due.length > 0) {
+      const lookup = this.names.refresh(due, this.clock.now()).finally(() => {
+        for (const n of due) if (this.lookups.get(n) === lookup) this.lookups.delete(n);
+      });
+      for (const n of due) this.lookups.set(n, lookup);
+      const widening = lookup
+        .then(() => {
+          this.answersSincePlan = true;
+          return this.serial(() => this.widen());
+        })
+        .catch((err: unknown) => this.log.error('widening after name lookups failed', { error: describeCause(err) }))
+        .finally(() => this.widenings.delete(widening));
+      this.widenings.add(widening);
+    }
+    const waiting = [...used].flatMap((n) => this.lookups.get(n) ?? []);
+    if (waiting.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(waiting),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, this.lookupGraceMs))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** Answers arrived after the last plan: re-plan the current document; only clients using those names change. */
+  private async widen(): Promise<void> {
+    if (!this.answersSincePlan || this.stopped) return;
+    await this.applyNow(this.desired);
+  }
+
+  /**
+   * A client planned with a stand-in for a name nobody has answered yet keeps
+   * its established flows until its names are answered: its real rules may
+   * well allow them. Every other sweep runs now, and a held one runs as soon
+   * as its client waits for no name.
+   */
+  private holdSweepsOfWaiting(
+    clients: readonly ClientFirewall[],
+    table: ReturnType<NameCache['table']>,
+    sweeps: readonly ConntrackSweep[],
+  ): ConntrackSweep[] {
+    const waiting = new Set<string>();
+    for (const c of clients) {
+      if (!dsthostNames(c).some((n) => !table.has(n))) continue;
+      waiting.add(`ip ${c.ip}`);
+      if (c.ip6 !== undefined) waiting.add(`ip6 ${c.ip6}`);
+    }
+    for (const s of sweeps) this.heldSweeps.set(sweepKey(s), s);
+    const now: ConntrackSweep[] = [];
+    for (const [key, s] of this.heldSweeps) {
+      if (waiting.has(key)) continue;
+      now.push(s);
+      this.heldSweeps.delete(key);
+    }
+    return now;
   }
 
   /**
@@ -168,7 +268,7 @@ export class FirewallEngine {
   ): Promise<boolean> {
     const reason = `rules could not be applied (${describeCause(cause, 200)})`;
     const failClosed = new Map(failed.changedClients.map((ip) => [ip, reason]));
-    let closed = planFirewall({ ...input, installed: this.installed, failClosed });
+    let closed = planFirewall({ ...input, installed: this.installed ?? EMPTY_INSTALLED, failClosed });
     try {
       await this.nft.apply({ commands: closed.commands });
     } catch {
@@ -185,7 +285,7 @@ export class FirewallEngine {
     sweeps.push(...closed.sweeps);
     let refused = false;
     for (const ip of failed.changedClients) {
-      const one = planFirewall({ ...input, installed: this.installed, scope: new Set([ip]) });
+      const one = planFirewall({ ...input, installed: this.installed ?? EMPTY_INSTALLED, scope: new Set([ip]) });
       try {
         await this.nft.apply({ commands: one.commands });
         this.installed = one.installed;

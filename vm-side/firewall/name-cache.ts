@@ -30,9 +30,14 @@ export class NameCache {
 
   constructor(@inject(HostResolver) private readonly resolver: HostResolver) {}
 
+  /** The names of `names` that are unknown or expired at `nowMs`. */
+  due(names: Iterable<string>, nowMs: number): string[] {
+    return [...new Set(names)].filter((n) => (this.entries.get(n)?.expiresAt ?? -Infinity) <= nowMs);
+  }
+
   /** Looks up every name of `names` that is unknown or expired at `nowMs`. */
   async refresh(names: Iterable<string>, nowMs: number): Promise<void> {
-    const due = [...new Set(names)].filter((n) => (this.entries.get(n)?.expiresAt ?? -Infinity) <= nowMs);
+    const due = this.due(names, nowMs);
     let next = 0;
     const worker = async () => {
       while (next < due.length) {

@@ -1,10 +1,12 @@
 import { Lifecycle, type DependencyContainer } from 'tsyringe';
 import { ServiceHandler } from '../../shared/contract/service-handler';
+import { AnswerDeadlineMs, DEFAULT_ANSWER_DEADLINE_MS } from '../apply/answer-deadline';
+import { FilteringGuard } from '../apply/filtering-guard';
 import { Clock, SystemClock } from './clock';
 import { ConntrackExecutor } from './conntrack-executor';
 import { ConntrackToolExecutor } from './conntrack-tool-executor';
 import { DnsHostResolver } from './dns-host-resolver';
-import { FirewallEngine } from './firewall-engine';
+import { DEFAULT_LOOKUP_GRACE_MS, FirewallEngine, LookupGraceMs } from './firewall-engine';
 import { FirewallSyncHandler } from './firewall-sync-handler';
 import { HostResolver, HostResolverOptions } from './host-resolver';
 import { NameCache } from './name-cache';
@@ -15,7 +17,8 @@ import { NameCache } from './name-cache';
  * HostResolver and its options, ConntrackExecutor) get real defaults unless
  * the root registered its own first (the simulator points the resolver at its
  * own DNS server). The agent resolves `FirewallSyncHandler` and awaits
- * `converge()` before it serves calls.
+ * `converge()` before it serves calls; the NetConfig applier reaches the same
+ * convergence through `FilteringGuard` before it turns forwarding on.
  */
 export function registerFirewall(container: DependencyContainer): void {
   const singleton = { lifecycle: Lifecycle.Singleton } as const;
@@ -26,8 +29,14 @@ export function registerFirewall(container: DependencyContainer): void {
   if (!container.isRegistered(ConntrackExecutor, true)) {
     container.register(ConntrackExecutor, { useClass: ConntrackToolExecutor }, singleton);
   }
+  if (!container.isRegistered(AnswerDeadlineMs, true))
+    container.register(AnswerDeadlineMs, { useValue: DEFAULT_ANSWER_DEADLINE_MS });
+  if (!container.isRegistered(LookupGraceMs, true))
+    container.register(LookupGraceMs, { useValue: DEFAULT_LOOKUP_GRACE_MS });
   container.register(NameCache, { useClass: NameCache }, singleton);
   container.register(FirewallEngine, { useClass: FirewallEngine }, singleton);
   container.register(FirewallSyncHandler, { useClass: FirewallSyncHandler }, singleton);
   container.register(ServiceHandler, { useToken: FirewallSyncHandler });
+  // The NetConfig applier asks for the client filtering before it turns forwarding on.
+  container.register(FilteringGuard, { useToken: FirewallSyncHandler });
 }

@@ -5,6 +5,8 @@ import type { ResponseOf } from '../../shared/contract/define-service';
 import type { ServiceHandler } from '../../shared/contract/service-handler';
 import { GenerationGate } from '../apply/generation-gate';
 import { DnsUpdateApplier } from '../apply/dns-update-applier';
+import { Logger } from '../../shared/logging/logger';
+import { AnswerDeadlineMs, answerWithin } from '../apply/answer-deadline';
 import { requireAdmin } from './require-admin';
 
 /**
@@ -18,10 +20,18 @@ export class DnsUpdateHandler implements ServiceHandler<typeof DnsUpdate> {
   constructor(
     @inject(GenerationGate) private readonly gate: GenerationGate,
     @inject(DnsUpdateApplier) private readonly applier: DnsUpdateApplier,
+    @inject(AnswerDeadlineMs) private readonly deadlineMs: number,
+    @inject(Logger) private readonly log: Logger,
   ) {}
 
   async handle(request: DnsUpdateDocument, ctx: CallContext): Promise<ResponseOf<typeof DnsUpdate>> {
     requireAdmin(ctx);
-    return this.gate.submit(this.applier, request);
+    const work = this.gate.submit(this.applier, request);
+    return answerWithin(
+      work,
+      this.deadlineMs,
+      { service: this.service.name, generation: request.generation },
+      this.log,
+    );
   }
 }

@@ -12,6 +12,9 @@ export const MAX_STATE_FILE_BYTES = 64 * 1024 * 1024;
 /** One JSON file per service under `QNET_STATE_DIR`, replaced atomically on every save. */
 @injectable()
 export class FileDocumentStore implements DocumentStore {
+  /** Broken files already reported that could not be moved aside. */
+  private readonly reported = new Set<string>();
+
   constructor(
     @inject(AgentConfig) private readonly config: Pick<AgentConfig, 'stateDir'>,
     @inject(Logger) private readonly log: Logger,
@@ -47,7 +50,18 @@ export class FileDocumentStore implements DocumentStore {
    */
   private async setAside(file: string, why: string): Promise<undefined> {
     const aside = `${file}.corrupt-${Date.now()}`;
-    await rename(file, aside);
+    try {
+      await rename(file, aside);
+    } catch (err) {
+      // A read-only or full state dir must not turn a broken cache into a crash loop: the file stays where it is,
+      // is treated as absent (the kernel keeps what it holds), and is reported once per process.
+      if (!this.reported.has(file)) {
+        this.reported.add(file);
+        const errno = (err as NodeJS.ErrnoException).code ?? String(err);
+        this.log.error(`state file ${file} ignored (${why}); it could not be set aside (${errno})`);
+      }
+      return undefined;
+    }
     this.log.error(`state file ${file} set aside as ${aside}: ${why}`);
     return undefined;
   }

@@ -50,6 +50,8 @@ export function agentKit(ns: Netns): AgentKit {
     new ConntrackToolPurger(runner, config),
     config,
     silentLogger,
+    // These tests look at NetConfig alone; the client firewall's ordering is proven in firewall/boot-window.
+    { ensureFiltering: async () => undefined },
   );
   return {
     config,

@@ -47,9 +47,9 @@ describe('qnet-agent process in a namespace (serve, service, init)', function ()
   });
   /** The default place: RUN_DIR/agent.sock, its directory made by the agent. */
   const socket = () => join(dir!.path, 'run', 'agent.sock');
-  const startAgent = async () => {
+  const startAgent = async (extra: NodeJS.ProcessEnv = {}) => {
     const child = spawn('ip', ['netns', 'exec', guest!.name, process.execPath, MAIN, 'serve'], {
-      env: { ...process.env, ...env() },
+      env: { ...process.env, ...env(), ...extra },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     agent = child;
@@ -87,6 +87,43 @@ describe('qnet-agent process in a namespace (serve, service, init)', function ()
     assert.deepEqual(addrs(), []);
     await startAgent();
     // The socket appears only after convergence.
+    assert.deepEqual(addrs(), ['10.137.0.10']);
+  });
+
+  /** A qrexec-client-vm that answers as dom0 would with `answer`, and leaves a mark when it was called. */
+  const fakeDom0 = (answer: NetConfigDocument) => {
+    const reply = join(dir!.path, 'reply.bin');
+    const called = join(dir!.path, 'dom0-called');
+    writeFileSync(reply, encode({ ok: true, result: answer }));
+    const client = join(dir!.path, 'qrexec-client-vm');
+    writeFileSync(client, `#!/bin/sh\ncat >/dev/null\ncat ${reply}\ntouch ${called}\n`, { mode: 0o755 });
+    return { client, called };
+  };
+
+  it('serve asks dom0 for its current document at start and applies it when newer than the saved one', async () => {
+    await startAgent();
+    await push('dom0', doc(7));
+    await stopChild(agent!);
+    // A push of generation 9 failed while the agent was down; dom0 holds it.
+    const dom0 = fakeDom0(doc(9, '10.137.0.19'));
+    await startAgent({ QNET_QREXEC_CLIENT_VM: dom0.client });
+    await waitFor(() => addrs().join() === '10.137.0.19', 10_000, 'the pulled document in force');
+    const saved = JSON.parse(readFileSync(join(env().QNET_STATE_DIR, 'qubes.NetConfig.json'), 'utf8'));
+    assert.equal(saved.generation, 9);
+  });
+
+  it('serve keeps the saved document when dom0 sends an older one or cannot be reached', async () => {
+    await startAgent();
+    await push('dom0', doc(7));
+    await stopChild(agent!);
+    const dom0 = fakeDom0(doc(4, '10.137.0.44'));
+    await startAgent({ QNET_QREXEC_CLIENT_VM: dom0.client });
+    await waitFor(() => existsSync(dom0.called), 10_000, 'the pull');
+    assert.deepEqual(await push('dom0', doc(7)), { ok: true, result: { appliedGeneration: 7 } });
+    assert.deepEqual(addrs(), ['10.137.0.10']);
+    await stopChild(agent!);
+    await startAgent({ QNET_QREXEC_CLIENT_VM: '/bin/false', QNET_INIT_ATTEMPTS: '1' });
+    assert.deepEqual(await push('dom0', doc(7)), { ok: true, result: { appliedGeneration: 7 } });
     assert.deepEqual(addrs(), ['10.137.0.10']);
   });
 

@@ -42,7 +42,10 @@ describe('BootInit', () => {
     assert.deepEqual(await init.run(), { source: 'dom0', appliedGeneration: 4, attempts: 3 });
     assert.equal(call.firstCall.args[1], '@adminvm');
     assert.deepEqual(call.firstCall.args[2], {});
-    assert.deepEqual(sleep.args, [[100], [200]]);
+    assert.deepEqual(
+      sleep.args.map((a) => a[0]),
+      [100, 200],
+    );
     sinon.assert.calledOnce(apply);
     assert.deepEqual(apply.firstCall.args, [doc(4), undefined]);
     assert.equal(store.saved.get('qubes.NetConfig')?.generation, 4);
@@ -66,5 +69,32 @@ describe('BootInit', () => {
     assert.equal(outcome.source, 'none');
     assert.equal(call.callCount, 1);
     sinon.assert.notCalled(apply);
+  });
+
+  describe('pullNewer (serve and restart, issue 14)', () => {
+    it('applies what dom0 holds when it is newer than the saved document', async () => {
+      const { init, apply, store } = setup(sinon.stub().resolves(doc(5)), doc(3));
+      await init.pullNewer();
+      assert.deepEqual(apply.firstCall.args, [doc(5), doc(3)]);
+      assert.equal(store.saved.get('qubes.NetConfig')?.generation, 5);
+    });
+
+    it('keeps the saved document when dom0 sends an older one', async () => {
+      const { init, apply, store } = setup(sinon.stub().resolves(doc(2)), doc(3));
+      await init.pullNewer();
+      sinon.assert.notCalled(apply);
+      assert.equal(store.saved.get('qubes.NetConfig')?.generation, 3, 'the saved one stays');
+    });
+
+    it('changes nothing when dom0 is unreachable, and stops retrying once disposed', async () => {
+      const call = sinon.stub().rejects(new QrexecFailedError('@adminvm', 'qubes.NetConfig', 'down'));
+      const { init, apply } = setup(call, doc(3));
+      await init.pullNewer();
+      assert.equal(call.callCount, 3);
+      sinon.assert.notCalled(apply);
+      await init.dispose();
+      await init.pullNewer();
+      assert.equal(call.callCount, 3, 'no call after dispose');
+    });
   });
 });

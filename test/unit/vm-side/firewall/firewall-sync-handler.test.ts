@@ -76,15 +76,38 @@ describe('FirewallSyncHandler', () => {
     assert.equal(nft.batches.length, 1);
   });
 
-  it('knows the held generation from the store before the first call', async () => {
+  it('in a fresh process, answers a stale push with the saved generation only once that is in the kernel', async () => {
     const store = new MemoryStore();
-    await store.save(FirewallSync.name, 9, { generation: 9, clients: [] });
+    await store.save(FirewallSync.name, 9, { generation: 9, clients: [client(6, [{ action: 'accept' }])] });
     const { nft, handler } = setup(store);
     assert.deepEqual(await handler.handle({ generation: 8, clients: [client(5)] }, ctx), {
       appliedGeneration: 9,
       failures: [],
     });
-    assert.equal(nft.batches.length, 0);
+    assert.deepEqual(writtenChains(nft.batches[0]), ['ip forward', 'ip6 forward']);
+    assert.deepEqual(writtenChains(nft.batches[1]), ['ip qbs-10-137-0-6']);
+  });
+
+  it('in a fresh process, plans a newer push over what the kernel holds (issue 11 point 2)', async () => {
+    const store = new MemoryStore();
+    await store.save(FirewallSync.name, 1, { generation: 1, clients: [client(5), client(6)] });
+    const { nft, handler } = setup(store);
+    // What an earlier process left: the tables, client 5's and client 6's chains.
+    nft.listing = [
+      { chain: { family: 'ip', table: 'qubes-firewall', name: 'forward', hook: 'forward', policy: 'drop' } },
+      { rule: { family: 'ip', table: 'qubes-firewall', chain: 'forward', expr: [{ vmap: { data: '@clients' } }] } },
+      { chain: { family: 'ip6', table: 'qubes-firewall', name: 'forward', hook: 'forward', policy: 'drop' } },
+      { rule: { family: 'ip6', table: 'qubes-firewall', chain: 'forward', expr: [{ vmap: { data: '@clients' } }] } },
+      { chain: { family: 'ip', table: 'qubes-firewall', name: 'qbs-10-137-0-5' } },
+      { chain: { family: 'ip', table: 'qubes-firewall', name: 'qbs-10-137-0-5-r1' } },
+      { chain: { family: 'ip', table: 'qubes-firewall', name: 'qbs-10-137-0-6' } },
+      { chain: { family: 'ip', table: 'qubes-firewall', name: 'qbs-10-137-0-6-r1' } },
+    ];
+    const res = await handler.handle({ generation: 2, clients: [client(5, [{ action: 'accept' }])] }, ctx);
+    assert.deepEqual(res, { appliedGeneration: 2, failures: [] });
+    const batch = JSON.stringify(nft.batches[0]);
+    assert.ok(batch.includes('"name":"qbs-10-137-0-5-r2"'), 'a new revision after the one in the kernel');
+    assert.ok(batch.includes('{"delete":{"chain":{"family":"ip","table":"qubes-firewall","name":"qbs-10-137-0-6"}}}'));
   });
 
   it('converges: base tables first, then the saved document', async () => {
