@@ -31,7 +31,9 @@ export function describeStatus(st: KeyState, activity: KeyActivity): PushStatus 
     ...(retry && !retry.applying ? { lastError: retry.error, attempts: retry.attempts } : {}),
     ...(retry?.nextAt !== undefined ? { nextRetryAt: retry.nextAt } : {}),
   };
-  if (applied !== null && applied >= desired) {
+  // A push request not acknowledged yet (a re-push to a qube that lost its state) is not converged,
+  // even when an earlier send of the same generation was acknowledged.
+  if (applied !== null && applied >= desired && st.acknowledged >= st.requested) {
     if (!ruleFailures.length) return { ...base, state: 'ok' };
     const listed = ruleFailureLine(ruleFailures[0]);
     const more = ruleFailures.length > 1 ? `; and ${ruleFailures.length - 1} more` : '';

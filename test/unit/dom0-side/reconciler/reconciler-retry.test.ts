@@ -180,6 +180,8 @@ describe('dom0-side/reconciler retries until the qube acknowledges (fake timers)
     assert.equal(complete, true);
     assert.deepEqual([results[0].outcome, results[0].error?.code, results[0].attempts], ['failed', 'UNAVAILABLE', 4]);
     assert.equal(w.timesOf('work').length, 1 + 4);
+    // Not converged while the re-push is unacknowledged, though an older send of its generation was.
+    assert.equal(w.row('work').state, 'retrying');
     // A second re-push is a new request: its first try fails too, but one failure does not make it failed…
     const [again] = await w.reconciler.pushAgain(['work']);
     await clock.tickAsync(0);
