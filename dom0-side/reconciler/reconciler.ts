@@ -416,6 +416,11 @@ export class Reconciler {
     opts: { immediately?: boolean } = {},
   ): void {
     const { qube, service } = st;
+    if (!this.current().network.get(qube)?.running) {
+      // It stopped while the try was on the wire: it pulls at boot and its start pushes it afresh.
+      this.dropRetry(st);
+      return;
+    }
     const retry = this.retryOf(st, sent, error);
     retry.applying = false;
     retry.attempts++;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../../../shared/logging/logger';
 import { DenyAllPolicy } from '../../../shared/sim/policy-hook';
 import { Router } from '../../../shared/sim/router';
-import { Qubes, type PushStatus } from '../../../dom0-side/sdk/index';
+import { Qubes, type PushStatus, type QnetdEvent } from '../../../dom0-side/sdk/index';
 import { Netns, rootSkipReason } from '../../helpers/netns';
 import { stopChild, tempDir } from '../../helpers/processes';
 import { QnetdKit, runQnet } from './qnetd-kit';
@@ -40,6 +40,7 @@ describe('dom0-side qnetd converges a qube whose agent was down, with nobody pus
     if (rootSkipReason(['ip', 'nft', 'sysctl'])) this.skip();
   });
   afterEach(async () => {
+    app?.events.close();
     app?.close();
     if (agent) await stopChild(agent);
     await kit?.dispose();
@@ -70,6 +71,9 @@ describe('dom0-side qnetd converges a qube whose agent was down, with nobody pus
     kit = new QnetdKit({ recording: false, env: { QNET_ROUTER_SOCKET: qubes[0].callerSocket } });
     await kit.start();
     app = await Qubes.connect({ runDir: kit.runDir });
+    const events: QnetdEvent[] = [];
+    app.events.on('*', (e) => events.push(e));
+    await app.events.ready();
 
     await app.domains.create('sys-net', { providesNetwork: true });
     const vm = await app.domains.get('sys-net');
@@ -111,6 +115,12 @@ describe('dom0-side qnetd converges a qube whose agent was down, with nobody pus
     assert.ok(waited < 62_000, `converged ${waited} ms after the agent came up`);
     const status = await runQnet(kit, ['status']);
     assert.equal(status.code, 0, status.stdout);
+    // The SDK's events: each push reported failed once, then acknowledged after the agent came up.
+    await until('the push-done events', 10_000, async () =>
+      events.filter((e) => e.type === 'push-done').length >= 2 ? true : undefined,
+    );
+    const netEvents = events.filter((e) => e.service === 'qubes.NetConfig').map((e) => e.type);
+    assert.deepEqual(netEvents, ['push-failed', 'push-done']);
     // The agent holds exactly what dom0 wants, and its kernel has it.
     for (const row of rows) {
       const saved = JSON.parse(readFileSync(join(agentState, `${row.service}.json`), 'utf8')) as {
