@@ -73,8 +73,11 @@ function withStartedQubes(
  * comes, so pushes coalesce and the last change wins everywhere. A qube is
  * pushed only after its netvm's queued pushes are done (a provider's own
  * config before its clients'); qubes are pushed in parallel up to a bound,
- * each call has a deadline and is retried with backoff, and one failing
- * qube holds only its own slot (and its clients' turn).
+ * and each call has a deadline. A document the qube did not acknowledge is
+ * tried again after a capped, jittered backoff for as long as the qube runs
+ * (nobody has to type `qnet push`); between tries it holds no slot, and its
+ * clients wait for it only during its first tries. Every push request has an
+ * identity, and its outcome is that of the sends made for it.
  */
 @injectable()
 export class Reconciler {
