@@ -42,7 +42,7 @@ import {
 } from '../reconciler/generation-counter';
 import { Reconciler } from '../reconciler/reconciler';
 import { DEFAULT_RECONCILER_OPTIONS, ReconcilerOptions } from '../reconciler/reconciler-options';
-import { Clock, realSleep, Sleep, systemClock } from '../reconciler/timers';
+import { Clock, systemClock } from '../reconciler/timers';
 import {
   DAEMON_USAGE,
   DaemonConfig,
@@ -59,7 +59,6 @@ export interface QnetdSeams {
   readonly transport?: Transport;
   readonly logger?: Logger;
   readonly reconciler?: Partial<ReconcilerOptions>;
-  readonly sleep?: Sleep;
   readonly clock?: Clock;
 }
 
@@ -92,7 +91,6 @@ export function buildQnetdContainer(config: DaemonConfig, env: NodeJS.ProcessEnv
   c.register(DaemonConfig, { useValue: config });
   c.register(Logger, { useValue: seams.logger ?? createLogger({ ...logOptions, json: config.logJson }) });
   c.register(Clock, { useValue: seams.clock ?? systemClock });
-  c.register(Sleep, { useValue: seams.sleep ?? realSleep });
   c.register(ReconcilerOptions, { useValue: { ...DEFAULT_RECONCILER_OPTIONS, ...seams.reconciler } });
 
   if (config.qubesd) {

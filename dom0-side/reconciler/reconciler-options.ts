@@ -5,11 +5,16 @@ export interface ReconcilerOptions {
   readonly concurrency: number;
   /** Deadline of one push call. */
   readonly callTimeoutMs: number;
-  /** Tries per document before it is reported failed (it is pushed again on the next change or `qnet push`). */
+  /**
+   * Tries after which a push is reported failed (to `qnet push`, the SDK and the events). qnetd goes on
+   * retrying the document for as long as the qube runs; only the report is bounded.
+   */
   readonly attempts: number;
-  /** First retry delay; doubles per attempt up to maxBackoffMs. */
+  /** First retry delay; doubles per try up to maxBackoffMs. A new push request starts again from here. */
   readonly backoffMs: number;
   readonly maxBackoffMs: number;
+  /** Each delay is shortened by up to this fraction at random, so qubes that failed together do not retry together. */
+  readonly jitter: number;
 }
 export const ReconcilerOptions = token<ReconcilerOptions>('ReconcilerOptions');
 
@@ -17,10 +22,17 @@ export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
   concurrency: 16,
   callTimeoutMs: 10_000,
   attempts: 4,
-  backoffMs: 250,
-  maxBackoffMs: 4_000,
+  backoffMs: 1_000,
+  maxBackoffMs: 60_000,
+  jitter: 0.2,
 };
 
-export function backoffDelay(opts: ReconcilerOptions, attempt: number): number {
-  return Math.min(opts.maxBackoffMs, opts.backoffMs * 2 ** (attempt - 1));
+/**
+ * The wait before try `step + 1` after `step` failed tries: exponential, capped, jittered downwards
+ * (never above the cap). `random` is in [0, 1).
+ */
+export function backoffDelay(opts: ReconcilerOptions, step: number, random: number): number {
+  const exponential = opts.backoffMs * 2 ** Math.min(Math.max(step - 1, 0), 52);
+  const capped = Math.min(opts.maxBackoffMs, exponential);
+  return Math.round(capped * (1 - opts.jitter * random));
 }

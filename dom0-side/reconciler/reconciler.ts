@@ -1,5 +1,6 @@
 import { inject, injectable } from 'tsyringe';
-import type { PushResult, PushStatus, PushTarget } from '../../services/admin/admin-schemas';
+import type { PushResult, PushStatus, PushTarget, RuleFailureReport } from '../../services/admin/admin-schemas';
+import type { WireError } from '../../shared/envelope/envelope';
 import type { AnyService } from '../../shared/contract/define-service';
 import { ApplyFailedError, NotFoundError, quote } from '../../shared/errors/qnet-error';
 import { toWireError } from '../../shared/errors/to-wire-error';
@@ -8,6 +9,7 @@ import { ServiceClient } from '../../shared/transport/service-client';
 import { ALL_SERVICES, pushOrder, type DocumentChange } from '../documents/document-changes';
 import {
   documentKey,
+  FIREWALL_SYNC,
   NET_CONFIG,
   SERVICE_PUSH_RANK,
   type DocumentService,
@@ -18,14 +20,16 @@ import { nextRuleExpiry } from '../documents/next-rule-expiry';
 import { planChanges } from '../documents/plan-changes';
 import { netvmDepth } from '../documents/qube-network';
 import type { Inventory } from '../inventory/inventory';
-import { describeOutcome, describeStatus } from './describe-status';
+import { describeOutcome, describeStatus, failedFor, type KeyActivity } from './describe-status';
 import { GenerationCounter } from './generation-counter';
-import type { KeyState } from './key-state';
+import type { KeyState, RetryState } from './key-state';
 import type { ReconcilerEvent, ReconcilerListener } from './reconciler-events';
 import { backoffDelay, ReconcilerOptions } from './reconciler-options';
 import { PUSH_SERVICES } from './service-definitions';
 import { SerialQueue } from '../../shared/runtime/serial-queue';
-import { Clock, Sleep } from './timers';
+import { Clock } from './timers';
+import { describeRuleFailures, LOGGED_RULE_FAILURES, ruleFailureLine } from './rule-failures';
+import { readReply, type PushReply } from './push-reply';
 import { withDeadline } from './with-deadline';
 
 const DEADLINE_MARGIN_MS = 1_000;
@@ -69,8 +73,11 @@ function withStartedQubes(
  * comes, so pushes coalesce and the last change wins everywhere. A qube is
  * pushed only after its netvm's queued pushes are done (a provider's own
  * config before its clients'); qubes are pushed in parallel up to a bound,
- * each call has a deadline and is retried with backoff, and one failing
- * qube holds only its own slot (and its clients' turn).
+ * and each call has a deadline. A document the qube did not acknowledge is
+ * tried again after a capped, jittered backoff for as long as the qube runs
+ * (nobody has to type `qnet push`); between tries it holds no slot, and its
+ * clients wait for it only during its first tries. Every push request has an
+ * identity, and its outcome is that of the sends made for it.
  */
 @injectable()
 export class Reconciler {
@@ -86,13 +93,14 @@ export class Reconciler {
   private readonly waiters = new Set<() => void>();
   private expiryTimer: NodeJS.Timeout | undefined;
   private disposed = false;
+  /** Identity of push requests: every change and every `qnet push` asks anew. */
+  private pushSeq = 0;
 
   constructor(
     @inject(ServiceClient) private readonly client: ServiceClient,
     @inject(GenerationCounter) private readonly generations: GenerationCounter,
     @inject(ReconcilerOptions) private readonly opts: ReconcilerOptions,
     @inject(Clock) private readonly clock: Clock,
-    @inject(Sleep) private readonly sleep: Sleep,
     @inject(Logger) private readonly log: Logger,
   ) {}
 
@@ -210,6 +218,7 @@ export class Reconciler {
   async dispose(): Promise<void> {
     this.disposed = true;
     clearTimeout(this.expiryTimer);
+    for (const st of this.keys.values()) this.cancelRetryTimer(st);
     this.dirty.clear();
     this.notify();
   }
@@ -219,13 +228,21 @@ export class Reconciler {
     const plan = planChanges(before, inventory, this.clock.now());
     let generation = plan.push.length ? await this.generations.take(plan.push.length) : 0;
     for (const change of plan.changes) {
-      if (change.kind === 'removed') this.keys.delete(documentKey(change.qube, change.service));
+      if (change.kind !== 'removed') continue;
+      const key = documentKey(change.qube, change.service);
+      const st = this.keys.get(key);
+      if (st) this.dropRetry(st);
+      this.keys.delete(key);
     }
     for (const change of plan.push) {
       this.stateOf(change.qube, change.service).desired = { doc: change.document, generation: generation++ };
     }
     this.setSnapshot(plan.snapshot);
-    // A qube that stopped or went away takes its queued pushes with it; it pulls at boot.
+    // A qube that stopped or went away takes its queued pushes and retries with it; it pulls at boot,
+    // and its start pushes everything again.
+    for (const st of this.keys.values()) {
+      if (st.retry && !plan.snapshot.network.get(st.qube)?.running) this.dropRetry(st);
+    }
     for (const [qube, services] of this.dirty) {
       const q = plan.snapshot.network.get(qube);
       if (!q?.running) this.dirty.delete(qube);
@@ -236,19 +253,29 @@ export class Reconciler {
     return targets;
   }
 
+  /** New push requests: each gets its own identity, goes out at once, and starts its backoff afresh. */
   private enqueue(items: readonly PushItem[]): PushTarget[] {
     const network = this.current().network;
     const targets: PushTarget[] = [];
     for (const { qube, service } of items) {
-      const desired = this.keys.get(documentKey(qube, service))?.desired;
-      if (!desired || !network.get(qube)?.running) continue;
-      let set = this.dirty.get(qube);
-      if (!set) this.dirty.set(qube, (set = new Set()));
-      set.add(service);
-      targets.push({ qube, service, generation: desired.generation });
+      const st = this.keys.get(documentKey(qube, service));
+      if (!st?.desired || !network.get(qube)?.running) continue;
+      st.requested = ++this.pushSeq;
+      if (st.retry) {
+        this.cancelRetryTimer(st);
+        st.retry.step = 0;
+      }
+      this.markDirty(qube, service);
+      targets.push({ qube, service, generation: st.desired.generation, push: st.requested });
     }
     this.kick();
     return targets;
+  }
+
+  private markDirty(qube: string, service: DocumentService): void {
+    let set = this.dirty.get(qube);
+    if (!set) this.dirty.set(qube, (set = new Set()));
+    set.add(service);
   }
 
   /** Starts push tasks for queued qubes whose netvm chain has nothing queued or in flight. */
@@ -271,14 +298,25 @@ export class Reconciler {
     }
   }
 
+  /**
+   * A netvm up the chain has pushes queued, on the wire, or still in its first tries (before they are
+   * reported failed): its clients wait for it, as they did when those tries were one task.
+   */
   private ancestorBusy(qube: string): boolean {
     const network = this.current().network;
     let cur = network.get(qube)?.netvm ?? null;
     for (let hops = 0; cur !== null && hops <= network.size; hops++) {
-      if (this.active.has(cur) || this.dirty.has(cur)) return true;
+      if (this.active.has(cur) || this.dirty.has(cur) || this.inFirstTries(cur)) return true;
       cur = network.get(cur)?.netvm ?? null;
     }
     return false;
+  }
+
+  private inFirstTries(qube: string): boolean {
+    return ALL_SERVICES.some((service) => {
+      const retry = this.keys.get(documentKey(qube, service))?.retry;
+      return retry !== undefined && retry.timer !== undefined && retry.step < this.opts.attempts;
+    });
   }
 
   private depth(qube: string): number {
@@ -293,94 +331,202 @@ export class Reconciler {
       const queued = this.dirty.get(qube);
       const service = queued && SERVICES_IN_RANK.find((s) => queued.has(s));
       if (!service || this.disposed) return;
-      await this.pushKey(qube, service);
+      // Taken off the queue at send time: a request made while this send is on the wire queues it again.
+      queued.delete(service);
+      await this.tryKey(qube, service);
     }
   }
 
-  private async pushKey(qube: string, service: DocumentService): Promise<void> {
+  /** One try of the newest document of a key; a failure schedules the next try, the slot is freed meanwhile. */
+  private async tryKey(qube: string, service: DocumentService): Promise<void> {
     const key = documentKey(qube, service);
-    let lastError: ReturnType<typeof toWireError> | undefined;
-    let sent = 0;
-    let attempt = 0;
-    while (attempt < this.opts.attempts) {
-      attempt++;
-      // Read at send time: a change planned meanwhile replaces what goes out (coalescing).
-      const st = this.keys.get(key);
-      this.dirty.get(qube)?.delete(service);
-      if (!st?.desired || !this.current().network.get(qube)?.running || this.disposed) return;
-      const desired = st.desired;
-      sent = desired.generation;
-      st.inFlight = sent;
-      try {
-        const reply = await this.send(qube, desired.doc, sent);
-        st.inFlight = undefined;
-        if (reply.appliedGeneration === sent) {
-          st.applied = { generation: sent, at: this.clock.now(), ruleFailures: reply.failures?.length ?? 0 };
-          if (st.failure && st.failure.generation <= sent) st.failure = undefined;
-          this.emit({ type: 'push-done', qube, service, generation: sent, at: this.clock.now(), attempts: attempt });
-          return;
-        }
-        if (reply.appliedGeneration > sent) {
-          // The qube holds a generation this dom0 never sent it (a lost state dir, a restored
-          // backup): it refuses ours as stale, so go above what it holds and send again.
-          await this.generations.raiseAbove(reply.appliedGeneration);
-          if (st.desired === desired) st.desired = { doc: desired.doc, generation: await this.generations.take(1) };
-          lastError = toWireError(
-            new ApplyFailedError(`${qube} holds generation ${reply.appliedGeneration}, above the ${sent} sent`),
-          );
-          this.log.warn(`${service} on ${qube}: ${lastError.message}; sending again`);
-          continue;
-        }
-        throw new ApplyFailedError(`${qube} acknowledged generation ${reply.appliedGeneration} for ${sent}`);
-      } catch (err) {
-        st.inFlight = undefined;
-        lastError = toWireError(err);
-        this.log.warn(
-          `${service} on ${qube} (generation ${sent}, attempt ${attempt}): ${lastError.code}: ${lastError.message}`,
-        );
-        if (attempt < this.opts.attempts) await this.sleep(backoffDelay(this.opts, attempt));
-      }
-    }
     const st = this.keys.get(key);
-    if (!st || !lastError) return;
-    st.failure = { generation: sent, error: lastError, at: this.clock.now(), attempts: attempt };
+    if (!st?.desired || !this.current().network.get(qube)?.running || this.disposed) return;
+    this.cancelRetryTimer(st);
+    // Read at send time: a change planned meanwhile replaces what goes out (coalescing).
+    const desired = st.desired;
+    const sent = desired.generation;
+    const push = st.requested;
+    st.inFlight = { generation: sent, push };
+    let reply: PushReply;
+    try {
+      reply = await this.send(qube, desired.doc, sent);
+    } catch (err) {
+      st.inFlight = undefined;
+      if (this.keys.get(key) === st) this.tryFailed(st, sent, push, toWireError(err));
+      return;
+    }
+    st.inFlight = undefined;
+    if (this.keys.get(key) !== st) return;
+    if (reply.appliedGeneration === sent) return this.acknowledged(st, desired.doc, sent, push, reply);
+    if (reply.applyingGeneration !== undefined && reply.applyingGeneration >= sent) {
+      return this.applyingLater(st, sent);
+    }
+    if (reply.appliedGeneration > sent) {
+      // The qube holds a generation this dom0 never sent it (a lost state dir, a restored
+      // backup): it refuses ours as stale, so go above what it holds and send again.
+      await this.generations.raiseAbove(reply.appliedGeneration);
+      if (st.desired === desired) st.desired = { doc: desired.doc, generation: await this.generations.take(1) };
+      const error = toWireError(
+        new ApplyFailedError(`${qube} holds generation ${reply.appliedGeneration}, above the ${sent} sent`),
+      );
+      this.log.warn(`${service} on ${qube}: ${error.message}; sending again`);
+      return this.tryFailed(st, sent, push, error, { immediately: true });
+    }
+    this.tryFailed(
+      st,
+      sent,
+      push,
+      toWireError(new ApplyFailedError(`${qube} acknowledged generation ${reply.appliedGeneration} for ${sent}`)),
+    );
+  }
+
+  private acknowledged(st: KeyState, doc: QubeDocument, sent: number, push: number, reply: PushReply): void {
+    const { qube, service } = st;
+    const ruleFailures =
+      doc.service === FIREWALL_SYNC && reply.failures?.length ? describeRuleFailures(doc.body, reply.failures) : [];
+    const attempts = (st.retry?.attempts ?? 0) + 1;
+    this.dropRetry(st);
+    st.applied = { generation: sent, at: this.clock.now(), ruleFailures };
+    st.acknowledged = Math.max(st.acknowledged, push);
+    st.reportedFailed = Math.max(st.reportedFailed, push);
+    if (ruleFailures.length) this.logRuleFailures(qube, sent, ruleFailures);
     this.emit({
-      type: 'push-failed',
+      type: 'push-done',
       qube,
       service,
       generation: sent,
       at: this.clock.now(),
-      attempts: attempt,
-      error: lastError,
+      attempts,
+      ...(ruleFailures.length ? { ruleFailures } : {}),
     });
   }
 
-  private send(
-    qube: string,
-    doc: QubeDocument,
-    generation: number,
-  ): Promise<{ appliedGeneration: number; failures?: readonly unknown[] }> {
+  /** The qube took the document and applies it on its own time: not a failure; look again after a while. */
+  private applyingLater(st: KeyState, sent: number): void {
+    const retry = this.retryOf(st, sent, { code: 'APPLYING', message: `${st.qube} applies generation ${sent} later` });
+    retry.applying = true;
+    retry.step++;
+    this.log.info(`${st.service} on ${st.qube}: generation ${sent} accepted, applied later; checking again`);
+    this.scheduleRetry(st);
+  }
+
+  private tryFailed(
+    st: KeyState,
+    sent: number,
+    push: number,
+    error: WireError,
+    opts: { immediately?: boolean } = {},
+  ): void {
+    const { qube, service } = st;
+    if (!this.current().network.get(qube)?.running) {
+      // It stopped while the try was on the wire: it pulls at boot and its start pushes it afresh.
+      this.dropRetry(st);
+      return;
+    }
+    const retry = this.retryOf(st, sent, error);
+    retry.applying = false;
+    retry.attempts++;
+    retry.step++;
+    retry.covered.push(push);
+    if (retry.covered.length > this.opts.attempts) retry.covered.splice(0, retry.covered.length - this.opts.attempts);
+    const again = opts.immediately && retry.step < this.opts.attempts;
+    if (again) this.markDirty(qube, service);
+    else this.scheduleRetry(st);
+    this.log.warn(
+      `${service} on ${qube} (generation ${sent}, attempt ${retry.attempts}): ${error.code}: ${error.message}` +
+        (retry.nextAt !== undefined ? `; next try in ${Math.ceil((retry.nextAt - this.clock.now()) / 1000)} s` : ''),
+    );
+    // Each push request is reported failed once, when its own first tries have all failed.
+    const failed = failedFor(retry.covered, this.opts.attempts);
+    if (failed > st.reportedFailed) {
+      st.reportedFailed = failed;
+      this.log.error(
+        `${service} on ${qube}: generation ${sent} not applied after ${retry.attempts} attempt(s); still retrying`,
+      );
+      this.emit({
+        type: 'push-failed',
+        qube,
+        service,
+        generation: sent,
+        at: this.clock.now(),
+        attempts: retry.attempts,
+        error,
+        ...(retry.nextAt !== undefined ? { nextRetryAt: retry.nextAt } : {}),
+      });
+    }
+  }
+
+  private retryOf(st: KeyState, generation: number, error: WireError): RetryState {
+    const at = this.clock.now();
+    if (!st.retry) st.retry = { attempts: 0, step: 0, covered: [], generation, error, at, applying: false };
+    else Object.assign(st.retry, { generation, error, at });
+    return st.retry;
+  }
+
+  /**
+   * The next try of a key that is not acknowledged, after a capped, jittered backoff; for as long as the
+   * qube runs. A key queued meanwhile (a newer document, `qnet push`) goes out at once instead.
+   */
+  private scheduleRetry(st: KeyState): void {
+    const retry = st.retry;
+    if (!retry || this.disposed || !this.current().network.get(st.qube)?.running) return;
+    this.cancelRetryTimer(st);
+    if (this.dirty.get(st.qube)?.has(st.service)) return;
+    const delay = backoffDelay(this.opts, retry.step, Math.random());
+    retry.nextAt = this.clock.now() + delay;
+    retry.timer = setTimeout(() => {
+      retry.timer = undefined;
+      retry.nextAt = undefined;
+      if (this.keys.get(documentKey(st.qube, st.service)) !== st || this.disposed) return;
+      this.markDirty(st.qube, st.service);
+      this.kick();
+      this.notify();
+    }, delay);
+    retry.timer.unref();
+  }
+
+  private cancelRetryTimer(st: KeyState): void {
+    if (!st.retry) return;
+    clearTimeout(st.retry.timer);
+    st.retry.timer = undefined;
+    st.retry.nextAt = undefined;
+  }
+
+  /** Forget a streak: acknowledged, or the qube stopped (it pulls at boot and is pushed afresh at start). */
+  private dropRetry(st: KeyState): void {
+    this.cancelRetryTimer(st);
+    st.retry = undefined;
+  }
+
+  private logRuleFailures(qube: string, generation: number, failures: readonly RuleFailureReport[]): void {
+    this.log.warn(`qubes.FirewallSync on ${qube} (generation ${generation}): ${failures.length} rule(s) not installed`);
+    for (const f of failures.slice(0, LOGGED_RULE_FAILURES)) {
+      this.log.warn(`qubes.FirewallSync on ${qube}: ${ruleFailureLine(f)}`);
+    }
+  }
+
+  private async send(qube: string, doc: QubeDocument, generation: number): Promise<PushReply> {
     const svc: AnyService = PUSH_SERVICES[doc.service];
     const { callTimeoutMs } = this.opts;
     const call = this.client.call(svc, qube, { ...doc.body, generation }, { timeoutMs: callTimeoutMs });
     // The transport enforces the deadline; the margin only catches one that does not.
-    return withDeadline(call, callTimeoutMs + DEADLINE_MARGIN_MS, `${svc.name} on ${qube}`) as Promise<{
-      appliedGeneration: number;
-      failures?: readonly unknown[];
-    }>;
+    return readReply(await withDeadline(call, callTimeoutMs + DEADLINE_MARGIN_MS, `${svc.name} on ${qube}`));
   }
 
-  private activity(qube: string, service: DocumentService) {
+  private activity(qube: string, service: DocumentService): KeyActivity {
     return {
       running: this.snapshot?.network.get(qube)?.running === true,
       queued: this.dirty.get(qube)?.has(service) === true,
+      now: this.clock.now(),
+      reportAfter: this.opts.attempts,
     };
   }
 
   private stateOf(qube: string, service: DocumentService): KeyState {
     const key = documentKey(qube, service);
     let st = this.keys.get(key);
-    if (!st) this.keys.set(key, (st = { qube, service }));
+    if (!st) this.keys.set(key, (st = { qube, service, requested: 0, acknowledged: 0, reportedFailed: 0 }));
     return st;
   }
 

@@ -1,4 +1,4 @@
-import type { PushResult, PushTarget } from '../../services/admin/admin-schemas';
+import type { PushResult, PushTarget, RuleFailureReport } from '../../services/admin/admin-schemas';
 import { WaitPushes } from '../../services/admin/admin-services';
 import type { AdminConnection } from './admin-connection';
 
@@ -6,7 +6,10 @@ export interface PushReport {
   /** False when the deadline came first (some results are `pending`). */
   readonly complete: boolean;
   readonly results: readonly PushResult[];
+  /** Pushes whose first tries all failed; qnetd keeps retrying them (see `app.status()`). */
   readonly failed: readonly PushResult[];
+  /** Firewall rules a provider acknowledged but could not install, with the provider's name. */
+  readonly ruleFailures: readonly (RuleFailureReport & { readonly qube: string })[];
 }
 
 export interface WaitOptions {
@@ -20,7 +23,11 @@ export interface WaitOptions {
 /** qnet.admin.Wait takes at most this per call; longer waits are several calls. */
 const MAX_WAIT_SLICE_MS = 600_000;
 
-/** The pushes one change caused; `wait()` resolves when each is acknowledged, failed or moot. */
+/**
+ * The pushes one change (or `app.push()`) asked for; `wait()` resolves when each is acknowledged, failed or
+ * moot. Each target carries its request's identity (`push`): only a send made for it counts, so a re-push of a
+ * generation the qube already held is not "done" until the qube acknowledges it again.
+ */
 export class PushBatch {
   constructor(
     private readonly admin: AdminConnection,
@@ -39,7 +46,12 @@ export class PushBatch {
       );
       opts.onProgress?.(results);
       if (complete || Date.now() >= deadline) {
-        return { complete, results, failed: results.filter((r) => r.outcome === 'failed') };
+        return {
+          complete,
+          results,
+          failed: results.filter((r) => r.outcome === 'failed'),
+          ruleFailures: results.flatMap((r) => (r.ruleFailures ?? []).map((f) => ({ qube: r.qube, ...f }))),
+        };
       }
     }
   }

@@ -12,7 +12,10 @@ const RETRY_DELAY_MS = 1_000;
  * `app.events`: push events from qnetd. The admin socket answers one call
  * per connection, so this long-polls `qnet.admin.Events` while anyone
  * listens; the poll never keeps the process alive. Events from before the
- * first listener are not replayed.
+ * first listener are not replayed. `push-failed` comes once per push request,
+ * when its first tries all failed, with `nextRetryAt` (qnetd keeps retrying);
+ * `push-done` comes at every acknowledgement, with the firewall rules the
+ * provider could not install (`ruleFailures`: client, rule number, text, reason).
  */
 export class QnetdEvents {
   private readonly listeners = new Map<EventName, Set<EventListener>>();

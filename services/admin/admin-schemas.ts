@@ -6,8 +6,16 @@ export const AdminQubeName = z.string().min(1).max(64);
 export const AdminService = z.enum(['qubes.NetConfig', 'qubes.FirewallSync', 'qubes.DnsUpdate']);
 export type AdminService = z.infer<typeof AdminService>;
 
-/** One push a change caused: the CLI and the SDK wait on these. */
-export const PushTarget = z.strictObject({ qube: AdminQubeName, service: AdminService, generation: Generation });
+/**
+ * One push a change (or `qnet push`) asked for: the CLI and the SDK wait on these. `push` is the
+ * request's own identity: its outcome is that of a send made after it was asked for, never an older one.
+ */
+export const PushTarget = z.strictObject({
+  qube: AdminQubeName,
+  service: AdminService,
+  generation: Generation,
+  push: z.number().int().positive(),
+});
 export type PushTarget = z.infer<typeof PushTarget>;
 
 export const ChangeResult = z.strictObject({
@@ -18,6 +26,20 @@ export type ChangeResult = z.infer<typeof ChangeResult>;
 
 export const WireFailure = z.strictObject({ code: z.string().max(64), message: z.string().max(1024) });
 
+/** A firewall rule a provider could not install (it drops that rule's traffic meanwhile). */
+export const RuleFailureReport = z.strictObject({
+  /** The client qube whose rule it is. */
+  client: z.string().max(64),
+  /** Its number among the client's live rules, from 0 (as `qnet firewall QUBE list`); absent for the whole client. */
+  rule: z.number().int().nonnegative().optional(),
+  /** The rule in Admin API form, as dom0 sent it. */
+  text: z.string().max(4200).optional(),
+  /** Why, as the provider's agent said. */
+  message: z.string().max(1024),
+});
+export type RuleFailureReport = z.infer<typeof RuleFailureReport>;
+const RuleFailureReports = z.array(RuleFailureReport).max(4096);
+
 /** Where one (qube, service) stands: desired against applied, and why it is behind. */
 export const PushStatus = z.strictObject({
   qube: AdminQubeName,
@@ -25,12 +47,20 @@ export const PushStatus = z.strictObject({
   power: z.enum(['running', 'halted']),
   desired: Generation,
   applied: Generation.nullable(),
-  state: z.enum(['ok', 'queued', 'pushing', 'failed', 'halted', 'unacknowledged']),
+  /**
+   * ok: the qube acknowledged the desired generation. retrying: the last try failed and qnetd tries again
+   * at `nextRetryAt` (backoff capped, for as long as the qube runs). applying: the qube accepted the
+   * document and applies it later; qnetd checks again. The rest say why nothing was tried yet.
+   */
+  state: z.enum(['ok', 'queued', 'pushing', 'applying', 'retrying', 'halted', 'unacknowledged']),
   reason: z.string().max(1200).optional(),
   /** Firewall rules the provider could not install (it drops their traffic meanwhile). */
-  ruleFailures: z.number().int().nonnegative().optional(),
+  ruleFailures: RuleFailureReports.optional(),
   lastError: WireFailure.optional(),
+  /** Tries since the last acknowledgement that did not succeed. */
   attempts: z.number().int().nonnegative().optional(),
+  /** When the next try is due (ms since the epoch). */
+  nextRetryAt: z.number().optional(),
 });
 export type PushStatus = z.infer<typeof PushStatus>;
 
@@ -38,9 +68,17 @@ export const PushResult = z.strictObject({
   qube: AdminQubeName,
   service: AdminService,
   generation: Generation,
+  push: z.number().int().positive(),
+  /**
+   * done: acknowledged by a send made for this push. failed: every one of the first tries made for it
+   * failed (qnetd keeps retrying in the background; `qnet status` follows it). skipped: the qube halted or
+   * its document went away.
+   */
   outcome: z.enum(['done', 'failed', 'pending', 'skipped']),
   applied: Generation.nullable(),
   error: WireFailure.optional(),
+  attempts: z.number().int().nonnegative().optional(),
+  ruleFailures: RuleFailureReports.optional(),
 });
 export type PushResult = z.infer<typeof PushResult>;
 
@@ -80,5 +118,9 @@ export const QnetdEvent = z.strictObject({
   at: z.number(),
   attempts: z.number().int().nonnegative(),
   error: WireFailure.optional(),
+  /** push-failed: when qnetd tries again. */
+  nextRetryAt: z.number().optional(),
+  /** push-done of a FirewallSync: the rules the provider could not install. */
+  ruleFailures: RuleFailureReports.optional(),
 });
 export type QnetdEvent = z.infer<typeof QnetdEvent>;

@@ -2,7 +2,8 @@ import type { WriteStream } from 'node:tty';
 import { parseCli, UsageError, writeLine, type CliIo } from '../../../shared/cli/cli';
 import { exitCodeFor } from '../../../shared/errors/codes';
 import { QnetError } from '../../../shared/errors/qnet-error';
-import type { PushResult } from '../../../services/admin/admin-schemas';
+import type { PushResult, RuleFailureReport } from '../../../services/admin/admin-schemas';
+import { ruleFailureLine } from '../../reconciler/rule-failures';
 import type { PushBatch } from '../../sdk/push-batch';
 import { Qubes } from '../../sdk/qubes';
 import { renderProgress } from './progress-bar';
@@ -99,8 +100,19 @@ export function waitTimeoutMs(values: ParsedValues): number {
   return Math.round(seconds * 1000);
 }
 
-const describeResult = (r: PushResult) =>
-  r.error ? `${r.error.code}: ${r.error.message}` : r.outcome === 'skipped' ? 'qube halted or gone' : '';
+function describeResult(r: PushResult): string {
+  if (r.error) {
+    const tries = r.attempts ? ` (after ${r.attempts} attempt(s); qnetd keeps retrying)` : '';
+    return `${r.error.code}: ${r.error.message}${tries}`;
+  }
+  if (r.ruleFailures?.length) return `${r.ruleFailures.length} firewall rule(s) not installed`;
+  return r.outcome === 'skipped' ? 'qube halted or gone' : '';
+}
+
+/** One line per firewall rule a provider could not install, under the table they belong to. */
+export function ruleFailureLines(rows: readonly { qube: string; ruleFailures?: readonly RuleFailureReport[] }[]) {
+  return rows.flatMap((r) => (r.ruleFailures ?? []).map((f) => `${r.qube}: rule not installed: ${ruleFailureLine(f)}`));
+}
 
 /**
  * After a change: waits for its pushes (a progress bar on a terminal's
@@ -141,6 +153,7 @@ export async function reportPushes(
         report.results.map((r) => [r.qube, r.service, String(r.generation), r.outcome, describeResult(r)]),
       ),
     );
+    for (const line of ruleFailureLines(report.results)) writeLine(io.stdout, line);
   }
   if (report.failed.length > 0) {
     writeLine(io.stderr, `qnet: APPLY_FAILED: ${report.failed.length} of ${report.results.length} pushes failed`);

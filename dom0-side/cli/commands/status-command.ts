@@ -1,13 +1,36 @@
 import { writeLine } from '../../../shared/cli/cli';
-import { COMMON_OPTIONS, COMMON_USAGE, expectPositionals, printJson, qnetCommand } from './cli-kit';
+import { exitCodeFor } from '../../../shared/errors/codes';
+import type { PushStatus } from '../../../services/admin/admin-schemas';
+import {
+  COMMON_OPTIONS,
+  COMMON_USAGE,
+  EXIT_OK,
+  expectPositionals,
+  printJson,
+  qnetCommand,
+  ruleFailureLines,
+} from './cli-kit';
 import { cellText, formatTable } from './text-table';
+
+/** Some running qube does not hold its desired documents yet (EX_TEMPFAIL: qnetd is still on it). */
+export const EXIT_NOT_CONVERGED = exitCodeFor('TIMEOUT');
+
+/** Converged: every running qube acknowledged the generation dom0 wants it to hold. */
+export const isConverged = (rows: readonly PushStatus[]) =>
+  rows.every((r) => r.power !== 'running' || r.state === 'ok');
 
 export const run = qnetCommand({
   usage: [
     'usage: qnet status [QUBE...]',
     '',
-    'Desired against applied generation per qube and service, and why anything is behind',
-    '(halted, queued, pushing, or the last error). Exit status 0 whenever qnetd answered.',
+    'Desired against applied generation per qube and service, and why anything is behind: queued,',
+    'pushing, applying, retrying (attempt N, next in Ts, with the last error: qnetd retries with a capped',
+    'backoff for as long as the qube runs), halted (the qube pulls at boot). Firewall rules a provider',
+    'could not install are listed under the table with their client qube, rule number, rule and reason.',
+    '',
+    'Exit status: 0 when every running qube (of those named) is converged; 75 (EX_TEMPFAIL) when one is',
+    'not yet, so monitoring can alert on it; 69 when qnetd does not answer. Rules that could not be',
+    'installed do not change it: the document is in force and those rules fail closed.',
     ...COMMON_USAGE,
   ].join('\n'),
   options: { ...COMMON_OPTIONS },
@@ -32,7 +55,8 @@ export const run = qnetCommand({
           ]),
         ),
       );
+      for (const line of ruleFailureLines(rows)) writeLine(io.stdout, line);
     }
-    return 0;
+    return isConverged(rows) ? EXIT_OK : EXIT_NOT_CONVERGED;
   },
 });

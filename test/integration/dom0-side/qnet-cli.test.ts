@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../../helpers/processes';
 import { QnetdKit, runQnet } from './qnetd-kit';
+
+const RULE_FAILURE = {
+  client: 'work',
+  rule: 1,
+  message: 'dsthost "nowhere.example" did not resolve: rule matches nothing',
+};
 
 describe('dom0-side qnet CLI against a real qnetd', function () {
   let kit: QnetdKit;
@@ -10,8 +19,21 @@ describe('dom0-side qnet CLI against a real qnetd', function () {
     return JSON.parse(r.stdout) as T;
   };
 
+  const scratch = tempDir('qnet-cli');
+  /** Qubes whose agent is unreachable, read by the recording qnetd at every push. */
+  const downFile = join(scratch.path, 'down');
+  const setDown = (...qubes: string[]) => writeFileSync(downFile, qubes.join('\n'));
+  after(() => scratch.dispose());
+
   beforeEach(async () => {
-    kit = new QnetdKit({ env: { QNET_TEST_FAIL_QUBES: 'broken' } });
+    setDown();
+    kit = new QnetdKit({
+      env: {
+        QNET_TEST_FAIL_QUBES: 'broken',
+        QNET_TEST_FAIL_FILE: downFile,
+        QNET_TEST_RULE_FAILURES: JSON.stringify([RULE_FAILURE]),
+      },
+    });
     await kit.start();
     for (const args of [
       ['create', 'sys-net', '--provides-network'],
@@ -106,13 +128,21 @@ describe('dom0-side qnet CLI against a real qnetd', function () {
     assert.equal(broken.code, 70);
     assert.match(broken.stdout, /\nbroken +qubes\.NetConfig +\d+ +failed +UNAVAILABLE: .*simulated unreachable agent/);
     assert.match(broken.stderr, /^qnet: APPLY_FAILED: 1 of \d+ pushes failed\n$/);
-    const status = await json<{ qube: string; state: string; reason?: string }[]>(['status']);
+    // Not converged: qnetd keeps retrying, and `qnet status` exits 75 (EX_TEMPFAIL) for monitoring.
+    const statusRun = await qnet(['status', '--json']);
+    assert.equal(statusRun.code, 75, statusRun.stderr);
+    const status = JSON.parse(statusRun.stdout) as { qube: string; state: string; reason?: string }[];
     const row = status.find((r) => r.qube === 'broken')!;
-    assert.equal(row.state, 'failed');
-    assert.match(row.reason!, /simulated unreachable agent/);
+    assert.equal(row.state, 'retrying');
+    assert.match(
+      row.reason!,
+      /^retrying \(attempt \d+, next in \d+s\): generation \d+: UNAVAILABLE: .*simulated unreachable agent/,
+    );
     assert.ok(status.filter((r) => r.qube === 'sys-firewall').every((r) => r.state === 'ok'));
     const text = await qnet(['status']);
-    assert.match(text.stdout, /\nbroken +qubes\.NetConfig +running +\d+ +- +failed +push of generation/);
+    assert.equal(text.code, 75);
+    assert.match(text.stdout, /\nbroken +qubes\.NetConfig +running +\d+ +- +retrying +retrying \(attempt \d+, next in/);
+    assert.equal((await qnet(['status', 'sys-net'])).code, 0, 'only the named qubes count');
     const again = await json<{ results: { qube: string; service: string }[] }>(['push', 'sys-net']);
     assert.deepEqual(
       again.results.map((r) => `${r.qube} ${r.service}`),
@@ -120,6 +150,63 @@ describe('dom0-side qnet CLI against a real qnetd', function () {
     );
     const nowait = await json<{ pushes: unknown[] }>(['shutdown', 'broken', '--no-wait']);
     assert.ok(Array.isArray(nowait.pushes));
+  });
+
+  it('qnet push waits for its own re-push and exits non-zero when the agent is unreachable; then converges unaided', async () => {
+    for (const q of ['sys-net', 'sys-firewall', 'work']) assert.equal((await qnet(['start', q])).code, 0);
+    const first = await qnet(['status']);
+    assert.equal(first.code, 0, first.stdout);
+    // work holds its current generation; its agent goes away; a re-push sends that same generation.
+    setDown('work');
+    const push = await qnet(['push', 'work']);
+    assert.equal(push.code, 70, push.stdout);
+    assert.match(
+      push.stdout,
+      /\nwork +qubes\.NetConfig +\d+ +failed +UNAVAILABLE: .*simulated unreachable agent \(after \d+ attempt/,
+    );
+    assert.equal(push.stderr, 'qnet: APPLY_FAILED: 1 of 1 pushes failed\n');
+    const json = await qnet(['push', 'work', '--json']);
+    assert.equal(json.code, 70);
+    const [result] = (JSON.parse(json.stdout) as { results: { outcome: string; push: number }[] }).results;
+    assert.equal(result.outcome, 'failed');
+    assert.equal((await qnet(['status', 'work'])).code, 75);
+    // The agent comes back; nobody types `qnet push`: qnetd's retries converge it.
+    setDown();
+    const deadline = Date.now() + 10_000;
+    while ((await qnet(['status'])).code !== 0) {
+      assert.ok(Date.now() < deadline, 'status converged without a push');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const ok = await qnet(['push', 'work']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /\nwork +qubes\.NetConfig +\d+ +done/);
+  });
+
+  it('lists a rule the provider could not install under the push table and in status', async () => {
+    for (const q of ['sys-net', 'sys-firewall', 'work']) assert.equal((await qnet(['start', q])).code, 0);
+    const add = await qnet([
+      'firewall',
+      'work',
+      'add',
+      'accept',
+      'proto=tcp',
+      'dsthost=nowhere.example',
+      'dstports=443',
+    ]);
+    assert.equal(add.code, 0, add.stderr);
+    assert.match(add.stdout, /\nsys-firewall +qubes\.FirewallSync +\d+ +done +1 firewall rule\(s\) not installed\n/);
+    const line =
+      'sys-firewall: rule not installed: client work rule 1 (action=accept dsthost=nowhere.example proto=tcp ' +
+      'dstports=443-443): dsthost "nowhere.example" did not resolve: rule matches nothing';
+    assert.ok(add.stdout.includes(`${line}\n`), add.stdout);
+    const status = await qnet(['status']);
+    assert.equal(status.code, 0, 'the document is in force; the rule fails closed');
+    assert.ok(status.stdout.includes(`${line}\n`), status.stdout);
+    const rows = await json<{ qube: string; service: string; ruleFailures?: unknown[] }[]>(['status']);
+    const fw = rows.find((r) => r.qube === 'sys-firewall' && r.service === 'qubes.FirewallSync')!;
+    assert.deepEqual(fw.ruleFailures, [
+      { ...RULE_FAILURE, text: 'action=accept dsthost=nowhere.example proto=tcp dstports=443-443' },
+    ]);
   });
 
   it('answers --help everywhere and reports errors as one line with a meaningful exit code', async () => {

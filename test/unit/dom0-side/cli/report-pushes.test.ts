@@ -6,8 +6,8 @@ import { reportPushes } from '../../../../dom0-side/cli/commands/cli-kit';
 import type { PushBatch, WaitOptions } from '../../../../dom0-side/sdk/push-batch';
 
 const targets: PushTarget[] = [
-  { qube: 'sys-net', service: 'qubes.NetConfig', generation: 5 },
-  { qube: 'work', service: 'qubes.NetConfig', generation: 6 },
+  { qube: 'sys-net', service: 'qubes.NetConfig', generation: 5, push: 1 },
+  { qube: 'work', service: 'qubes.NetConfig', generation: 6, push: 2 },
 ];
 
 /** A batch whose wait reports progress twice, then the given final outcomes. */

@@ -2,7 +2,7 @@ import sinon from 'sinon';
 import { encode, unpackStrict } from '../../../../shared/codec/strict-unpackr';
 import { ServiceClient } from '../../../../shared/transport/service-client';
 import type { InvokeOptions, Transport } from '../../../../shared/transport/transport';
-import { silentLogger } from '../../../../shared/logging/logger';
+import { silentLogger, type Logger } from '../../../../shared/logging/logger';
 import { GenerationCounter, type GenerationCeilingStore } from '../../../../dom0-side/reconciler/generation-counter';
 import { Reconciler } from '../../../../dom0-side/reconciler/reconciler';
 import type { ReconcilerOptions } from '../../../../dom0-side/reconciler/reconciler-options';
@@ -15,7 +15,17 @@ export interface Push {
 }
 
 /** What an agent answers for one push: a generation to report, or an error to throw. */
-export type Answer = { appliedGeneration?: number; error?: Error; wait?: Promise<void> } | undefined;
+export type Answer =
+  | {
+      appliedGeneration?: number;
+      /** "accepted, applying generation N later". */
+      applyingGeneration?: number;
+      error?: Error;
+      wait?: Promise<void>;
+      /** FirewallSync: the rules the agent could not install. */
+      failures?: { client: string; rule?: number; message: string }[];
+    }
+  | undefined;
 
 /**
  * A Transport that stands in for every agent: it decodes the request the
@@ -31,7 +41,11 @@ export function fakeAgents(behave: (push: Push) => Answer = () => undefined) {
     if (answer?.wait) await answer.wait;
     if (answer?.error) throw answer.error;
     const appliedGeneration = answer?.appliedGeneration ?? push.request.generation;
-    const result = service === 'qubes.FirewallSync' ? { appliedGeneration, failures: [] } : { appliedGeneration };
+    const applying = answer?.applyingGeneration !== undefined ? { applyingGeneration: answer.applyingGeneration } : {};
+    const result =
+      service === 'qubes.FirewallSync'
+        ? { appliedGeneration, failures: answer?.failures ?? [] }
+        : { appliedGeneration, ...applying };
     return encode({ ok: true, result });
   });
   const transport: Transport = { invoke };
@@ -55,23 +69,22 @@ export const FAST_OPTIONS: ReconcilerOptions = {
   attempts: 3,
   backoffMs: 1,
   maxBackoffMs: 4,
+  jitter: 0,
 };
 
 export function reconcilerWith(
   transport: Transport,
   opts: Partial<ReconcilerOptions> = {},
-  extra: { store?: GenerationCeilingStore; now?: () => number } = {},
+  extra: { store?: GenerationCeilingStore; now?: () => number; logger?: Logger } = {},
 ) {
-  const sleep = sinon.fake.resolves(undefined);
   const reconciler = new Reconciler(
     new ServiceClient(transport),
     new GenerationCounter(extra.store ?? memoryCeilingStore()),
     { ...FAST_OPTIONS, ...opts },
     { now: extra.now ?? (() => 1_700_000_000_000) },
-    sleep,
-    silentLogger,
+    extra.logger ?? silentLogger,
   );
-  return { reconciler, sleep };
+  return { reconciler };
 }
 
 export const sent = (pushes: readonly Push[]) => pushes.map((p) => `${p.target} ${p.service}`);

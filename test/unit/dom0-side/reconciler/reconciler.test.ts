@@ -14,11 +14,11 @@ const uplinkOf = (p: Push) => p.request.uplink as { gateway: string; ip6?: strin
 
 async function started(inventory: Inventory, behave?: Parameters<typeof fakeAgents>[0], opts = {}) {
   const agents = fakeAgents(behave);
-  const { reconciler, sleep } = reconcilerWith(agents.transport, opts);
+  const { reconciler } = reconcilerWith(agents.transport, opts);
   await reconciler.start(inventory);
   await reconciler.idle();
   const startup = agents.pushes.splice(0);
-  return { ...agents, reconciler, sleep, startup };
+  return { ...agents, reconciler, startup };
 }
 
 describe('dom0-side/reconciler Reconciler', () => {
@@ -124,7 +124,7 @@ describe('dom0-side/reconciler Reconciler', () => {
 
   it('retries with backoff after failures and timeouts, then succeeds', async () => {
     let failures = 0;
-    const { reconciler, pushes, sleep } = await started(install());
+    const { reconciler, pushes } = await started(install());
     const agents = fakeAgents((p) => {
       if (p.target === 'work' && failures < 2) {
         failures++;
@@ -139,19 +139,14 @@ describe('dom0-side/reconciler Reconciler', () => {
     });
     // Same reconciler state, new transport behaviour: swap by starting a fresh one over the same inventory.
     const fresh = reconcilerWith(agents.transport);
-    await fresh.reconciler.start(reconciler.inventory);
-    await fresh.reconciler.idle();
+    const targets = await fresh.reconciler.start(reconciler.inventory);
+    await fresh.reconciler.wait(targets, 5000);
     assert.equal(pushes.length, 0);
     assert.deepEqual(sent(agents.pushes.filter((p) => p.target === 'work')), [
       'work qubes.NetConfig',
       'work qubes.NetConfig',
       'work qubes.NetConfig',
     ]);
-    assert.deepEqual(
-      fresh.sleep.args.map((a) => a[0]),
-      [1, 2],
-    );
-    assert.equal(sleep.callCount, 0);
     const row = fresh.reconciler.status().find((r) => r.qube === 'work')!;
     assert.equal(row.state, 'ok');
   });
@@ -165,6 +160,7 @@ describe('dom0-side/reconciler Reconciler', () => {
     assert.equal(work.outcome, 'failed');
     assert.equal(work.error!.code, 'TIMEOUT');
     assert.ok(results.filter((r) => r.qube !== 'work').every((r) => r.outcome === 'done'));
+    await reconciler.dispose();
   });
 
   it('never has more pushes in flight than the concurrency bound', async () => {
@@ -199,11 +195,12 @@ describe('dom0-side/reconciler Reconciler', () => {
       results.filter((r) => r.outcome !== 'done').map((r) => `${r.qube} ${r.outcome}`),
       ['personal failed'],
     );
-    assert.equal(agents.pushes.filter((p) => p.target === 'personal').length, 3);
+    assert.ok(agents.pushes.filter((p) => p.target === 'personal').length >= 3);
     assert.ok(agents.pushes.some((p) => p.target === 'work'));
     const row = reconciler.status().find((r) => r.qube === 'personal')!;
-    assert.equal(row.state, 'failed');
-    assert.match(row.reason!, /failed after 3 attempt\(s\): UNAVAILABLE: .*agent gone/);
+    assert.ok(['retrying', 'pushing', 'queued'].includes(row.state), row.state);
+    assert.equal(row.lastError!.code, 'UNAVAILABLE');
+    await reconciler.dispose();
     assert.deepEqual(
       events.filter((e) => e.type === 'push-failed').map((e) => [e.qube, e.error?.code]),
       [['personal', 'UNAVAILABLE']],
@@ -235,13 +232,13 @@ describe('dom0-side/reconciler Reconciler', () => {
       }
       return undefined;
     });
-    const { reconciler, sleep } = reconcilerWith(agents.transport);
+    // A backoff this long would time the test out: a stale refusal is answered at once.
+    const { reconciler } = reconcilerWith(agents.transport, { backoffMs: 600_000, maxBackoffMs: 600_000 });
     await reconciler.start(install());
     await reconciler.idle();
     const work = agents.pushes.filter((p) => p.target === 'work');
     assert.equal(work.length, 2);
     assert.ok(work[1].request.generation > 5_000_000_000);
-    assert.equal(sleep.callCount, 0, 'a stale refusal is answered at once, not after a backoff');
     const row = reconciler.status().find((r) => r.qube === 'work')!;
     assert.deepEqual([row.state, row.applied], ['ok', work[1].request.generation]);
     // Later changes keep going up from there.
@@ -266,8 +263,9 @@ describe('dom0-side/reconciler Reconciler', () => {
     await reconciler.start(install());
     await reconciler.idle();
     const row = reconciler.status().find((r) => r.qube === 'work')!;
-    assert.equal(row.state, 'failed');
+    assert.ok(['retrying', 'pushing', 'queued'].includes(row.state), row.state);
     assert.match(row.lastError!.message, /acknowledged generation 0 for/);
+    await reconciler.dispose();
   });
 
   it('concurrent changes coalesce: the last change wins for every qube', async () => {
