@@ -5,6 +5,7 @@ import type { AnyService } from '../../shared/contract/define-service';
 import { ApplyFailedError, NotFoundError, quote } from '../../shared/errors/qnet-error';
 import { toWireError } from '../../shared/errors/to-wire-error';
 import { Logger } from '../../shared/logging/logger';
+import { RemoteServiceError } from '../../shared/errors/client-errors';
 import { ServiceClient } from '../../shared/transport/service-client';
 import { ALL_SERVICES, pushOrder, type DocumentChange } from '../documents/document-changes';
 import {
@@ -353,15 +354,16 @@ export class Reconciler {
       reply = await this.send(qube, desired.doc, sent);
     } catch (err) {
       st.inFlight = undefined;
-      if (this.keys.get(key) === st) this.tryFailed(st, sent, push, toWireError(err));
-      return;
+      if (this.keys.get(key) !== st) return;
+      // The agent took the document but its apply outlived the answer deadline: not a failure.
+      if (err instanceof RemoteServiceError && err.remoteCode === 'TIMEOUT_APPLIED_LATER') {
+        return this.applyingLater(st, sent);
+      }
+      return this.tryFailed(st, sent, push, toWireError(err));
     }
     st.inFlight = undefined;
     if (this.keys.get(key) !== st) return;
     if (reply.appliedGeneration === sent) return this.acknowledged(st, desired.doc, sent, push, reply);
-    if (reply.applyingGeneration !== undefined && reply.applyingGeneration >= sent) {
-      return this.applyingLater(st, sent);
-    }
     if (reply.appliedGeneration > sent) {
       // The qube holds a generation this dom0 never sent it (a lost state dir, a restored
       // backup): it refuses ours as stale, so go above what it holds and send again.

@@ -18,8 +18,6 @@ export interface Push {
 export type Answer =
   | {
       appliedGeneration?: number;
-      /** "accepted, applying generation N later". */
-      applyingGeneration?: number;
       error?: Error;
       wait?: Promise<void>;
       /** FirewallSync: the rules the agent could not install. */
@@ -41,11 +39,10 @@ export function fakeAgents(behave: (push: Push) => Answer = () => undefined) {
     if (answer?.wait) await answer.wait;
     if (answer?.error) throw answer.error;
     const appliedGeneration = answer?.appliedGeneration ?? push.request.generation;
-    const applying = answer?.applyingGeneration !== undefined ? { applyingGeneration: answer.applyingGeneration } : {};
     const result =
       service === 'qubes.FirewallSync'
         ? { appliedGeneration, failures: answer?.failures ?? [] }
-        : { appliedGeneration, ...applying };
+        : { appliedGeneration };
     return encode({ ok: true, result });
   });
   const transport: Transport = { invoke };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
-import { QrexecFailedError } from '../../../../shared/errors/client-errors';
+import { QrexecFailedError, RemoteServiceError } from '../../../../shared/errors/client-errors';
 import { parseApiRule } from '../../../../dom0-side/firewall/parse-api-rule';
 import { Inventory } from '../../../../dom0-side/inventory/inventory';
 import type { Qube } from '../../../../dom0-side/inventory/qube';
@@ -198,14 +198,15 @@ describe('dom0-side/reconciler retries until the qube acknowledges (fake timers)
   });
 
   it('an answer "accepted, applying later" is re-checked, never reported failed, until acknowledged', async () => {
-    // The services' response schemas do not carry this answer yet (the agent side will); a stub client
-    // stands in for the transport and the schema check.
+    // What the agent answers when its apply outlives the answer deadline (vm-side/apply/answer-deadline.ts).
     let slow = true;
     const calls: string[] = [];
     const client = {
       call: sinon.fake(async (svc: { name: string }, qube: string, request: { generation: number }) => {
         calls.push(qube);
-        if (qube === 'work' && slow) return { appliedGeneration: 0, applyingGeneration: request.generation };
+        if (qube === 'work' && slow) {
+          throw new RemoteServiceError('TIMEOUT_APPLIED_LATER', `generation ${request.generation} still applying`);
+        }
         return svc.name === 'qubes.FirewallSync'
           ? { appliedGeneration: request.generation, failures: [] }
           : { appliedGeneration: request.generation };
