@@ -27,10 +27,11 @@ export async function runExecutableService(
   let answered = false;
   const escaped = (err: unknown) => {
     io.stderr.write(`qnet: INTERNAL: ${oneLine(err)}\n`);
-    if (!answered) io.stdout.write(dispatcher.failure(err).reply);
     process.exitCode = exitCodeFor('INTERNAL');
-    // The process holds one call: once it is answered (or cannot be), nothing is left to wait for.
-    setImmediate(() => process.exit());
+    // The process holds one call: once it is answered (or cannot be), nothing is left to wait for. Under
+    // qrexec stdout is a socket, where node writes asynchronously: exit only once the reply is out.
+    if (answered) setImmediate(() => process.exit());
+    else io.stdout.write(dispatcher.failure(err).reply, () => process.exit());
   };
   // One call per process, so process-wide hooks are ours alone.
   process.on('uncaughtException', escaped);

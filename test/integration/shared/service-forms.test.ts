@@ -75,6 +75,13 @@ describe('service runtime: executable form (a real spawned process)', () => {
     // qrexec relays stderr to the caller: the failure is logged as one line, never as a stack trace.
     assert.match(bug.stderr, /call failed: /);
     assert.doesNotMatch(bug.stderr, /^\s+at /m);
+
+    // Even an error that escapes every handler ends as an envelope and one line, not Node's crash report.
+    const escaped = await call('qubes.NetConfig', encode({ generation: 1, qube: 'escape-me' }));
+    assert.equal(escaped.status, 70);
+    assert.deepEqual(envelopeOf(escaped.stdout).error, { code: 'INTERNAL', message: 'internal error' });
+    assert.match(escaped.stderr, /INTERNAL: Error: simulated escaped bug/);
+    assert.doesNotMatch(escaped.stderr, /^\s+at /m);
   });
 
   it('takes the argument qrexec passes as argv[1], and answers with an envelope as the socket form does', async () => {
