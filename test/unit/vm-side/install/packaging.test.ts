@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ADMIN_SOCKET_NAME, QREXEC_SOCKET_NAME } from '../../../../dom0-side/daemon/daemon-config';
 
 /** dist/test/unit/vm-side/install → the source tree, whose packaging folders ship as they are. */
 const REPO = join(__dirname, '..', '..', '..', '..', '..');
@@ -36,6 +37,13 @@ describe('shipped packaging', () => {
     assert.ok(lines.includes('ExecStopPost=/bin/rm -f @SOCKET@'), lines.join('\n'));
     assert.equal(lines.filter((l) => l.startsWith('RuntimeDirectoryPreserve=')).length, 0);
     assert.ok(lines.includes('ExecStart=@AGENT_BIN@ serve --socket @SOCKET@'));
+  });
+
+  it('qnetd.service removes both its sockets after every stop and does not keep its runtime directory', () => {
+    const lines = serviceSection(units.find((u) => u.name === 'qnetd.service')!.text);
+    const post = lines.find((l) => l.startsWith('ExecStopPost='));
+    assert.equal(post, `ExecStopPost=/bin/rm -f @RUN_DIR@/${QREXEC_SOCKET_NAME} @RUN_DIR@/${ADMIN_SOCKET_NAME}`);
+    assert.equal(lines.filter((l) => l.startsWith('RuntimeDirectoryPreserve=')).length, 0);
   });
 
   it('the qrexec fallback hands qrexec’s argv[1] on, after --', () => {
