@@ -18,7 +18,7 @@ export interface SimQube {
   readonly name: string;
   /** The router listens here for this qube's outgoing calls; only this qube can reach it. */
   readonly callerSocket: string;
-  /** The qube's qrexec service directory (`/run/qubes-rpc` inside it): entries are sockets. */
+  /** The qube's first qrexec service directory (`/run/qubes-rpc` in a qube): entries link to sockets. */
   readonly serviceDir: string;
   /**
    * Searched after serviceDir, as qrexec searches /etc/qubes-rpc after /run/qubes-rpc: an executable
