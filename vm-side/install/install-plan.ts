@@ -42,6 +42,10 @@ function fill(template: string, values: Record<string, string>): string {
  * dangling symlink counts as absent; so the socket symlinks go to
  * /run/qubes-rpc (made at each boot by tmpfiles.d) and the executable
  * fallbacks to /etc/qubes-rpc: while the agent is down, calls still work.
+ * That needs the socket file gone whenever the agent is (a dead socket is
+ * found, refused, and the call fails with 125): the agent removes a stale one
+ * at start and a watcher removes it when the agent dies, and the unit removes
+ * it after every stop. Not socket activation: why is in qnet-agent.service.
  */
 export function planInstall(opts: InstallOptions): InstallEntry[] {
   const socket = `${opts.runDir.replace(/\/$/, '')}/${AGENT_SOCKET_NAME}`;
