@@ -20,4 +20,6 @@ export const DnsUpdate = defineService({
   request: DnsUpdateDocument,
   response: AppliedGeneration,
   maxRequestBytes: 4 * 1024,
+  // The DNAT rules of the provider's nftables: only root may change them.
+  runAs: 'root',
 });

@@ -45,4 +45,6 @@ export const FirewallSync = defineService({
   response: z.strictObject({ appliedGeneration: Generation, failures: z.array(RuleFailure).max(4096) }),
   // 2048 clients × many rules: the largest document qnet sends. Still capped.
   maxRequestBytes: 8 * 1024 * 1024,
+  // The provider's nftables: only root may change them.
+  runAs: 'root',
 });

@@ -77,6 +77,8 @@ export const NetConfig = defineService({
   request: NetConfigDocument,
   response: AppliedGeneration,
   maxRequestBytes: 256 * 1024,
+  // Addresses, routes, sysctls and the provider's nftables: only root may change them.
+  runAs: 'root',
 });
 
 /**

@@ -6,6 +6,11 @@ export const SERVICE_ARGUMENT_RE = /^[A-Za-z0-9+._-]{0,64}$/;
 
 export type ArgumentRule = 'forbidden' | 'optional' | 'required';
 
+/** qrexec's word for "whatever the policy says" (`user` in a VM, unless `user=` in the policy). */
+export const DEFAULT_QREXEC_USER = 'DEFAULT';
+/** `DEFAULT` or a POSIX user name, as qrexec passes it to PAM. */
+export const QREXEC_USER_RE = /^(?:DEFAULT|[a-z_][a-z0-9_-]{0,31})$/;
+
 export interface ServiceDefinition<Req extends z.ZodType = z.ZodType, Res extends z.ZodType = z.ZodType> {
   /** qrexec service name, `[A-Za-z0-9._-]`. */
   readonly name: string;
@@ -19,6 +24,11 @@ export interface ServiceDefinition<Req extends z.ZodType = z.ZodType, Res extend
   /** Whether `SERVICE+ARG` is accepted, and what the argument may look like. */
   readonly argument: ArgumentRule;
   readonly argumentPattern: RegExp;
+  /**
+   * The user the service runs as in the target: `root` for a service that changes the system (qrexec-client
+   * then asks for `root:`, and `install` lays an rpc-config with force-user), `DEFAULT` otherwise.
+   */
+  readonly runAs: string;
 }
 
 export type AnyService = ServiceDefinition<z.ZodType, z.ZodType>;
@@ -36,6 +46,7 @@ export interface ServiceOptions<Req extends z.ZodType, Res extends z.ZodType> {
   maxResponseBytes?: number;
   argument?: ArgumentRule;
   argumentPattern?: RegExp;
+  runAs?: string;
 }
 
 export const DEFAULT_MAX_REQUEST_BYTES = 64 * 1024;
@@ -47,6 +58,8 @@ export function defineService<Req extends z.ZodType, Res extends z.ZodType>(
   if (!SERVICE_NAME_RE.test(def.name)) throw new Error(`invalid service name ${JSON.stringify(def.name)}`);
   const maxRequestBytes = def.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   if (!Number.isInteger(maxRequestBytes) || maxRequestBytes < 1) throw new Error(`${def.name}: bad maxRequestBytes`);
+  const runAs = def.runAs ?? DEFAULT_QREXEC_USER;
+  if (!QREXEC_USER_RE.test(runAs)) throw new Error(`${def.name}: invalid runAs ${JSON.stringify(runAs)}`);
   return Object.freeze({
     name: def.name,
     summary: def.summary,
@@ -56,6 +69,7 @@ export function defineService<Req extends z.ZodType, Res extends z.ZodType>(
     maxResponseBytes: def.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     argument: def.argument ?? 'forbidden',
     argumentPattern: def.argumentPattern ?? SERVICE_ARGUMENT_RE,
+    runAs,
   });
 }
 

@@ -11,6 +11,8 @@ export async function atomicWriteFile(path: string, data: string | Uint8Array, m
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   const fh = await open(tmp, 'w', mode);
   try {
+    // The mode open() applies is narrowed by the umask (0077 in qnet's units): resolv.conf must stay 0644.
+    await fh.chmod(mode);
     await fh.writeFile(data);
     await fh.sync();
   } catch (err) {

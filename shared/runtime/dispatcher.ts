@@ -10,6 +10,7 @@ import { BadRequestError, InternalError, QnetError, UnknownServiceError } from '
 import { toWireError } from '../errors/to-wire-error';
 import type { Envelope } from '../envelope/envelope';
 import { Logger } from '../logging/logger';
+import { oneLine } from '../errors/one-line';
 
 export interface DispatchResult {
   /** The msgpack-encoded envelope to send back. */
@@ -76,7 +77,8 @@ export class ServiceDispatcher {
     else if (err instanceof QnetError && err.code !== 'INTERNAL') {
       this.log.warn(`call refused: ${err.code}: ${err.message}`, where);
     } else {
-      this.log.error(`call failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, where);
+      // One line, never a stack: in the executable form stderr is relayed by qrexec to the caller.
+      this.log.error(`call failed: ${oneLine(err)}`, where);
     }
     return { reply: encode(envelope), exitCode: envelope.ok ? 0 : exitCodeFor(envelope.error.code), envelope };
   }

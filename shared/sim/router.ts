@@ -1,4 +1,5 @@
-import { lstatSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { accessSync, constants, lstatSync, statSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
@@ -23,8 +24,13 @@ export interface SimQube {
   readonly name: string;
   /** The router listens here for this qube's outgoing calls; only this qube can reach it. */
   readonly callerSocket: string;
-  /** The qube's qrexec service directory (`/etc/qubes-rpc` inside it): entries are sockets. */
+  /** The qube's first qrexec service directory (`/run/qubes-rpc` in a qube): entries link to sockets. */
   readonly serviceDir: string;
+  /**
+   * Searched after serviceDir, as qrexec searches /etc/qubes-rpc after /run/qubes-rpc: an executable
+   * found there runs once per call with qrexec's environment and argv[1], a socket is connected to.
+   */
+  readonly fallbackDirs?: readonly string[];
 }
 
 export interface RouterConfig {
@@ -125,8 +131,9 @@ export class Router {
     }
     conn.finish();
     const qube = this.byName.get(target);
-    const entry = qube && findServiceEntry(qube.serviceDir, service, argument);
+    const entry = qube && findServiceEntry([qube.serviceDir, ...(qube.fallbackDirs ?? [])], service, argument);
     if (!entry) return this.refuse(caller, QREXEC_EXIT.NO_SERVICE);
+    if (entry.kind === 'executable') return this.runExecutable(entry.path, { full, argument, source }, caller, rest);
 
     const ctx: CallContext = { service, argument, source };
     const descriptor =
@@ -138,7 +145,7 @@ export class Router {
               : { type: 'name', value: requested },
           })
         : formatDescriptor(ctx);
-    const callee = connect(entry);
+    const callee = connect(entry.path);
     this.live.add(callee);
     callee.once('close', () => this.live.delete(callee));
     callee.once('error', (err) => {
@@ -158,23 +165,86 @@ export class Router {
     });
     caller.once('close', () => callee.destroy());
   }
+
+  /**
+   * The executable form, as qrexec-agent starts it: the environment it sets, the argument (when not
+   * empty) as argv[1], the caller's bytes on stdin and stdout back. The router's protocol has one status
+   * byte before the reply, so the service's own exit code does not reach the caller (its envelope does).
+   */
+  private runExecutable(
+    path: string,
+    call: { full: string; argument: string; source: string },
+    caller: Socket,
+    rest: Buffer,
+  ): void {
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      QREXEC_SERVICE_FULL_NAME: call.full,
+      QREXEC_REMOTE_DOMAIN: call.source,
+      QREXEC_REQUESTED_TARGET_TYPE: '',
+      ...(call.full.includes('+') ? { QREXEC_SERVICE_ARGUMENT: call.argument } : {}),
+    };
+    const child = spawn(path, call.argument ? [call.argument] : [], { env, stdio: ['pipe', 'pipe', 'ignore'] });
+    child.once('error', (err) => {
+      this.log.warn(`${path}: ${err.message}`);
+      this.refuse(caller, QREXEC_EXIT.FAILED);
+    });
+    child.once('spawn', () => {
+      caller.write(Buffer.from([0]));
+      child.stdin.on('error', () => {});
+      if (rest.length) child.stdin.write(rest);
+      caller.pipe(child.stdin);
+      child.stdout.pipe(caller);
+      caller.resume();
+    });
+    caller.once('close', () => child.kill('SIGKILL'));
+  }
+}
+
+export interface ServiceEntry {
+  readonly kind: 'socket' | 'executable';
+  readonly path: string;
 }
 
 /**
- * `NAME+ARG` first, then `NAME`, as qrexec looks them up. The simulation only
- * forwards to sockets; a symlink counts even when nothing listens behind it,
- * so a stopped agent is a failed call (125), not a missing service (127).
+ * `NAME+ARG` in every directory, then `NAME`, as qrexec looks them up: the
+ * first entry that exists wins, and a dangling symlink does not exist (so a
+ * removed socket uncovers the executable behind it, while a socket file
+ * nobody listens on is found, and refused: 125). One difference, on purpose:
+ * when nothing exists but a dangling link, the call fails (125) instead of
+ * qrexec's "no such service" (127), so a stopped agent reads as a failure.
  */
-export function findServiceEntry(dir: string, service: string, argument: string): string | undefined {
+export function findServiceEntry(dirs: readonly string[], service: string, argument: string): ServiceEntry | undefined {
   const names = argument ? [`${service}+${argument}`, service] : [service];
+  let dangling: string | undefined;
   for (const name of names) {
-    const path = join(dir, name);
-    try {
-      const st = lstatSync(path);
-      if (st.isSocket() || st.isSymbolicLink()) return path;
-    } catch {
-      /* try the next */
+    for (const dir of dirs) {
+      const path = join(dir, name);
+      let isLink;
+      try {
+        isLink = lstatSync(path).isSymbolicLink();
+      } catch {
+        continue;
+      }
+      let st;
+      try {
+        st = statSync(path);
+      } catch {
+        if (isLink) dangling ??= path;
+        continue;
+      }
+      if (st.isSocket()) return { kind: 'socket', path };
+      if (st.isFile() && isExecutable(path)) return { kind: 'executable', path };
     }
   }
-  return undefined;
+  return dangling === undefined ? undefined : { kind: 'socket', path: dangling };
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -9,11 +9,15 @@ import type { InvokeOptions, Transport } from './transport';
  * stdin, reply on stdout (capped), exit status mapped to typed errors.
  */
 export abstract class ProcessTransport implements Transport {
-  protected abstract command(target: string, serviceAndArg: string): { file: string; args: string[] };
+  protected abstract command(
+    target: string,
+    serviceAndArg: string,
+    opts: InvokeOptions,
+  ): { file: string; args: string[] };
 
   invoke(target: string, serviceAndArg: string, payload: Uint8Array, opts: InvokeOptions): Promise<Buffer> {
-    const { file, args } = this.command(target, serviceAndArg);
     return new Promise((resolve, reject) => {
+      const { file, args } = this.command(target, serviceAndArg, opts);
       const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
       const chunks: Buffer[] = [];
       let size = 0;

@@ -4,7 +4,7 @@ import { token } from '../di/token';
 export interface QrexecBinaries {
   /** In a VM: `qrexec-client-vm TARGET SERVICE[+ARG]`. */
   clientVm: string;
-  /** In dom0: `qrexec-client -d TARGET DEFAULT:QUBESRPC SERVICE[+ARG] dom0`. */
+  /** In dom0: `qrexec-client -d TARGET USER:QUBESRPC SERVICE[+ARG] dom0`. */
   client: string;
 }
 export const QrexecBinaries = token<QrexecBinaries>('QrexecBinaries');

@@ -2,9 +2,7 @@ import { inject, injectable } from 'tsyringe';
 import { QrexecBinaries } from './qrexec-binaries';
 import { ProcessTransport } from './process-transport';
 
-// dom0-side/daemon/main.ts still imports these from here; drop this line once it imports ./qrexec-binaries.
-
-/** From inside a qube; the policy in dom0 decides whether the call goes through. */
+/** From inside a qube; the policy in dom0 decides whether the call goes through, and as which user. */
 @injectable()
 export class QrexecClientVmTransport extends ProcessTransport {
   constructor(@inject(QrexecBinaries) private readonly bins: QrexecBinaries) {

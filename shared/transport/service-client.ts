@@ -45,7 +45,11 @@ export class ServiceClient {
       target,
       argument ? `${svc.name}+${argument}` : svc.name,
       encode(checked.data),
-      { timeoutMs: opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, maxReplyBytes: svc.maxResponseBytes + 1024 },
+      {
+        timeoutMs: opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+        maxReplyBytes: svc.maxResponseBytes + 1024,
+        runAs: svc.runAs,
+      },
     );
     // The reply crossed a qube boundary too: same cap-decode-validate path as a request.
     const decoded = decodeValue(replySchema(svc), untrustedReply, svc.maxResponseBytes + 1024);

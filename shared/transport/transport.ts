@@ -4,6 +4,11 @@ export interface InvokeOptions {
   timeoutMs: number;
   /** The reply is refused (BadReplyError) past this many bytes. */
   maxReplyBytes: number;
+  /**
+   * The user the service runs as in the target (the definition's `runAs`). Only dom0's qrexec-client can
+   * choose it; from a qube the policy decides. Absent means qrexec's `DEFAULT`.
+   */
+  runAs?: string;
 }
 
 /**

@@ -14,8 +14,9 @@ Lays the agent's system files into DIR: the systemd units (init before
 network.target, the socket-form agent), the tmpfiles.d entry that links
 /run/qubes-rpc/SERVICE to the agent socket, the executable fallbacks in
 /etc/qubes-rpc (which start from the agent's V8 snapshot, --agent-blob,
-default the build's dist/qnet-agent.blob, when it exists), and the
-NetworkManager dispatcher hook. --dry-run lists them.`;
+default the build's dist/qnet-agent.blob, when it exists), the
+/etc/qubes/rpc-config files that make qrexec run the root services as root,
+and the NetworkManager dispatcher hook. --dry-run lists them.`;
 
 /** dist/vm-side/commands → the source tree's vm-side/packaging, which ships with the package. */
 const DEFAULT_PACKAGING_DIR = join(__dirname, '..', '..', '..', 'vm-side', 'packaging');
@@ -47,7 +48,7 @@ export async function runInstallCommand(argv: string[], io: CliIo, root: AgentRo
     agentBlob: existsSync(blob) ? resolve(blob) : undefined,
     stateDir: config.stateDir,
     runDir: config.runDir,
-    services: [...AGENT_SERVICES.keys()],
+    services: [...AGENT_SERVICES.values()],
     templates: await readTemplates(values['packaging-dir'] ?? DEFAULT_PACKAGING_DIR),
   });
   const target = resolve(values.root);

@@ -72,6 +72,29 @@ describe('service runtime: executable form (a real spawned process)', () => {
     const bug = await call('qubes.NetConfig', encode({ generation: 1, qube: 'crash-me' }));
     assert.equal(bug.status, 70);
     assert.deepEqual(envelopeOf(bug.stdout).error, { code: 'INTERNAL', message: 'internal error' });
+    // qrexec relays stderr to the caller: the failure is logged as one line, never as a stack trace.
+    assert.match(bug.stderr, /call failed: /);
+    assert.doesNotMatch(bug.stderr, /^\s+at /m);
+
+    // Even an error that escapes every handler ends as an envelope and one line, not Node's crash report.
+    const escaped = await call('qubes.NetConfig', encode({ generation: 1, qube: 'escape-me' }));
+    assert.equal(escaped.status, 70);
+    assert.deepEqual(envelopeOf(escaped.stdout).error, { code: 'INTERNAL', message: 'internal error' });
+    assert.match(escaped.stderr, /INTERNAL: Error: simulated escaped bug/);
+    assert.doesNotMatch(escaped.stderr, /^\s+at /m);
+  });
+
+  it('takes the argument qrexec passes as argv[1], and answers with an envelope as the socket form does', async () => {
+    const res = await runProcess(process.execPath, [ECHO_HOST, 'service', 'qnet.Ping', 'x'], encode({}), {
+      QREXEC_REMOTE_DOMAIN: 'dom0',
+      QREXEC_SERVICE_FULL_NAME: 'qnet.Ping+x',
+      QREXEC_SERVICE_ARGUMENT: 'x',
+    });
+    assert.equal(res.status, 65);
+    assert.deepEqual(envelopeOf(res.stdout), {
+      ok: false,
+      error: { code: 'BAD_REQUEST', message: 'qnet.Ping takes no argument' },
+    });
   });
 
   it('times out a caller that never sends EOF', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { DnsUpdate, NetConfig, Ping } from '../../../../services';
 import { planInstall } from '../../../../vm-side/install/install-plan';
 
 const templates = new Map([
@@ -11,7 +12,7 @@ const opts = {
   agentBin: '/usr/bin/qnet-agent',
   stateDir: '/var/lib/qnet-agent',
   runDir: '/run/qnet-agent',
-  services: ['qubes.NetConfig', 'qubes.DnsUpdate'],
+  services: [NetConfig, DnsUpdate, Ping],
   templates,
 };
 
@@ -27,6 +28,9 @@ describe('planInstall', () => {
         '/usr/lib/tmpfiles.d/qnet-agent.conf',
         '/etc/qubes-rpc/qubes.NetConfig',
         '/etc/qubes-rpc/qubes.DnsUpdate',
+        '/etc/qubes-rpc/qnet.Ping',
+        '/etc/qubes/rpc-config/qubes.NetConfig',
+        '/etc/qubes/rpc-config/qubes.DnsUpdate',
         '/etc/NetworkManager/dispatcher.d/30-qnet-dns-update',
         '/etc/systemd/system/network.target.wants/qnet-agent-init.service',
         '/etc/systemd/system/multi-user.target.wants/qnet-agent.service',
@@ -46,6 +50,19 @@ describe('planInstall', () => {
       '#!/bin/sh\nexec /usr/bin/qnet-agent service qubes.DnsUpdate\n',
       0o755,
     ]);
+  });
+
+  it("lays upstream's rpc-config with force-user='root' for the services that run as root, and only those", () => {
+    const configs = planInstall(opts).filter((e) => e.path.startsWith('/etc/qubes/rpc-config/'));
+    assert.deepEqual(
+      configs.map(
+        (e) => e.kind === 'file' && [e.path, e.mode, e.content.split('\n').filter((l) => !l.startsWith('#'))],
+      ),
+      [
+        ['/etc/qubes/rpc-config/qubes.NetConfig', 0o644, ["force-user='root'", '']],
+        ['/etc/qubes/rpc-config/qubes.DnsUpdate', 0o644, ["force-user='root'", '']],
+      ],
+    );
   });
 
   it('installs the V8 snapshot beside the fallbacks when the build made one', () => {
