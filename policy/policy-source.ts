@@ -27,7 +27,7 @@ export interface PolicySourceOptions {
   readonly pollMs?: number;
 }
 
-const EMPTY_INFO: SystemInfo = { domains: new Map() };
+const EMPTY_INFO: SystemInfo = { domains: new Map(), lookup: new Map() };
 
 /** Loads both halves; a failure of either becomes a state that denies every request. */
 export function loadSnapshot(options: PolicySourceOptions, onRead?: (path: string) => void): PolicySnapshot {

@@ -92,11 +92,9 @@ async function runEval(argv: string[], io: CliIo): Promise<number> {
     if (query.problem !== undefined) {
       evaluation = {
         request: query.request,
+        resolved: null,
         rule: null,
-        requestedTarget: null,
-        resolution: null,
-        denial: { stage: 'request', message: query.problem, notify: true },
-        crashed: false,
+        outcome: { kind: 'deny', stage: 'request', message: query.problem, notify: true },
       };
       response = DENY_RESPONSE;
     } else {

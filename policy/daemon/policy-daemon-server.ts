@@ -24,6 +24,7 @@ export function answerDaemonRequest(provider: PolicySnapshotProvider, request: D
     argument,
     source: request.source,
     target: request.intendedTarget,
+    requestedSource: request.requestedSource,
   });
   return renderDaemonResponse(evaluation, info, {
     justEvaluate: request.justEvaluate ?? false,
