@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { BadRequestError, quote } from '../../shared/errors/qnet-error';
+import { readRegularFileSync } from '../loader/read-regular-file';
 
 /** dom0's uuid: Qubes gives the admin qube the all-zero one. */
 export const DOM0_UUID = '00000000-0000-0000-0000-000000000000';
@@ -86,18 +86,22 @@ export function parseSystemInfo(untrusted: unknown): SystemInfo {
   return { domains, lookup };
 }
 
+/** qubesd's answer for thousands of qubes stays far below this. */
+const MAX_SYSTEM_INFO_BYTES = 32 << 20;
+
 export function loadSystemInfo(path: string): SystemInfo {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularFileSync(path, MAX_SYSTEM_INFO_BYTES).toString('utf8');
   } catch (err) {
     throw new BadRequestError(`cannot read system info ${quote(path, 200)}: ${(err as Error).message}`);
   }
   let untrusted: unknown;
   try {
     untrusted = JSON.parse(text);
-  } catch {
-    throw new BadRequestError(`system info ${quote(path, 200)} is not valid JSON`);
+  } catch (err) {
+    // JSON.parse names the position, which is how an editor finds the mistake
+    throw new BadRequestError(`system info ${quote(path, 200)} is not valid JSON: ${(err as Error).message}`);
   }
   return parseSystemInfo(untrusted);
 }
