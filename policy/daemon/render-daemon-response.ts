@@ -103,21 +103,27 @@ const isAscii = (text: string): boolean => {
 };
 
 /**
- * The exact text upstream's policy daemon answers for this evaluation. Where
- * upstream refuses, or dies (then qrexec refuses the call), this is a deny.
+ * What the policy socket writes for `text`: upstream encodes its answer as
+ * ASCII, and a non-ASCII name made that fail, the connection drop and the
+ * call be refused.
+ */
+export function encodeDaemonAnswer(text: string): string {
+  return isAscii(text) ? text : DENY_RESPONSE;
+}
+
+/**
+ * The exact text upstream's request handler (handle_request) returns for this
+ * evaluation. Where upstream refuses, or dies (then qrexec refuses the call),
+ * this is a deny.
  */
 export function renderDaemonResponse(evaluation: Evaluation, info: SystemInfo, mode: DaemonMode): string {
   const { outcome, resolved } = evaluation;
   if (resolved === null || (outcome.kind !== 'allow' && outcome.kind !== 'ask')) return DENY_RESPONSE;
-  let text: string;
   try {
-    text =
-      outcome.kind === 'allow'
-        ? executeAllowResolution(resolved, info, outcome, mode)
-        : executeAsk(resolved, info, outcome, mode);
+    return outcome.kind === 'allow'
+      ? executeAllowResolution(resolved, info, outcome, mode)
+      : executeAsk(resolved, info, outcome, mode);
   } catch {
     return DENY_RESPONSE;
   }
-  // upstream encodes its reply as ASCII; a name outside it made that fail, and the call was refused
-  return isAscii(text) ? text : DENY_RESPONSE;
 }

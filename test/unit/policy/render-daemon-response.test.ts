@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
-import { renderDaemonResponse, type DaemonMode } from '../../../policy/daemon/render-daemon-response';
+import {
+  encodeDaemonAnswer,
+  renderDaemonResponse,
+  type DaemonMode,
+} from '../../../policy/daemon/render-daemon-response';
 import { evaluateText, sampleInfo } from './policy-fixtures';
 
 const NORMAL: DaemonMode = { justEvaluate: false, assumeYesForAsk: false };
@@ -28,8 +32,11 @@ describe('policy/daemon/render-daemon-response', () => {
     assert.match(answer('qubes.S * work @default allow target=vault', 'work', 'ghost'), /requested_target=@default$/);
   });
 
-  it('refuses rather than answer non-ASCII text, which upstream fails to encode', () => {
-    assert.equal(answer('qubes.S * work vault allow user=j\u00f6rg', 'work', 'vault'), 'result=deny');
+  it('returns the handler text as is, and the socket refuses non-ASCII text, which upstream fails to encode', () => {
+    const text = answer('qubes.S * work vault allow user=j\u00f6rg', 'work', 'vault');
+    assert.match(text, /^user=j\u00f6rg\nresult=allow\n/);
+    assert.equal(encodeDaemonAnswer(text), 'result=deny');
+    assert.equal(encodeDaemonAnswer('result=allow'), 'result=allow');
   });
 
   it('prints autostart=no as False', () => {
