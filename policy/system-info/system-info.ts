@@ -57,7 +57,8 @@ function toDomain(name: string, untrusted: unknown): DomainInfo {
     defaultDispvm: strOrNull(untrusted.default_dispvm),
     templateForDispvms: pyTruthy(untrusted.template_for_dispvms),
     powerState: str(untrusted.power_state, dom0 ? 'Running' : 'Halted'),
-    uuid: strOrNull(untrusted.uuid),
+    // dom0's uuid is fixed in Qubes; any other qube without one has none
+    uuid: strOrNull(untrusted.uuid) ?? (dom0 && !('uuid' in untrusted) ? DOM0_UUID : null),
     icon: str(untrusted.icon, ''),
     guivm: untrusted.guivm ?? null,
     internal: pyTruthy(untrusted.internal),
