@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluateRequest, type PolicyRequest } from '../policy/evaluator/evaluate';
+import { decisionOf } from '../policy/evaluator/describe-evaluation';
 import { IndexedPolicy } from '../policy/evaluator/indexed-policy';
 import { loadPolicyRules } from '../policy/loader/load-policy';
 import { renderDaemonResponse } from '../policy/daemon/render-daemon-response';
@@ -95,8 +96,7 @@ export async function run(): Promise<void> {
       const t2 = process.hrtime.bigint();
       decideUs[i] = Number(t1 - t0) / 1e3;
       withDaemonUs[i] = Number(t2 - t0) / 1e3;
-      const kind = e.denial !== null || e.resolution === null ? 'deny' : e.resolution.kind;
-      counts[kind]++;
+      counts[decisionOf(e)]++;
     }
     const load = summarize(loadMs);
     const decide = summarize(decideUs);

@@ -1,6 +1,7 @@
 import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import { token } from '../shared/di/token';
+import type { Logger } from '../shared/logging/logger';
 import { AccessDeniedError } from './errors';
 import { IndexedPolicy } from './evaluator/indexed-policy';
 import type { PolicyState } from './evaluator/evaluate';
@@ -25,14 +26,17 @@ export interface PolicySourceOptions {
   readonly legacyDir?: string;
   /** How often the files are re-checked when no change notification arrives (fs.watch misses some). */
   readonly pollMs?: number;
+  /** Told once when loading starts failing (with the error, which names file and line) and once when it recovers. */
+  readonly log?: Logger;
 }
 
-const EMPTY_INFO: SystemInfo = { domains: new Map() };
+const EMPTY_INFO: SystemInfo = { domains: new Map(), lookup: new Map() };
 
 /** Loads both halves; a failure of either becomes a state that denies every request. */
 export function loadSnapshot(options: PolicySourceOptions, onRead?: (path: string) => void): PolicySnapshot {
   let info: SystemInfo;
   try {
+    onRead?.(options.systemInfoPath);
     info = loadSystemInfo(options.systemInfoPath);
   } catch (err) {
     return { state: new AccessDeniedError(`error getting system info: ${(err as Error).message}`), info: EMPTY_INFO };
@@ -49,53 +53,86 @@ export function loadSnapshot(options: PolicySourceOptions, onRead?: (path: strin
   return { state, info };
 }
 
-function statStamp(path: string): string {
+/**
+ * File timestamps come from the kernel's coarse clock: a write this close to
+ * a read may leave the same stamp as the content read before it.
+ */
+const RACY_WINDOW_MS = 50;
+
+interface Stat {
+  readonly text: string;
+  readonly changedMs: number;
+}
+
+function statOf(path: string): Stat {
   try {
     const st = statSync(path);
-    return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    return {
+      text: `${st.ino}:${st.mode}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`,
+      changedMs: Math.max(st.mtimeMs, st.ctimeMs),
+    };
   } catch {
-    return '-';
+    return { text: '-', changedMs: 0 };
   }
+}
+
+/** What a load depended on, each stamp taken before the thing was read; `racy` if one may hide a later write. */
+interface Stamp {
+  readonly text: string;
+  readonly racy: boolean;
 }
 
 /**
  * Serves a snapshot of the policy directories and the system info, and
  * replaces it when any of those files change. The new snapshot is built in
  * full before it replaces the old one.
+ *
+ * Every stamp is taken before what it describes is read, so an edit that
+ * lands while a load runs leaves a stamp that no longer matches, and the
+ * next check loads again: every change is either in the snapshot or
+ * triggers another load.
  */
 export class PolicySource implements PolicySnapshotProvider {
   private snapshot: PolicySnapshot;
-  private stamp: string;
+  private stamp: Stamp;
   private readonly watchers: FSWatcher[] = [];
   private timer: NodeJS.Timeout | undefined;
-  /** Files and directories outside the policy directories that the last load read (includes, legacy dir). */
-  private extraPaths: string[] = [];
+  /** Every file and directory the last load read, beyond the policy directories' listings. */
+  private readPaths: string[] = [];
+  /** The error last reported, so a failure is logged once and its end once. */
+  private reportedFailure: string | null = null;
 
   constructor(private readonly options: PolicySourceOptions) {
-    this.snapshot = this.load();
-    this.stamp = this.fingerprint();
+    ({ snapshot: this.snapshot, stamp: this.stamp } = this.load());
+    this.report();
   }
 
-  private load(): PolicySnapshot {
-    const read = new Set<string>();
-    const snapshot = loadSnapshot(this.options, (p) => read.add(p));
-    this.extraPaths = [...read].sort();
-    return snapshot;
+  private load(): { snapshot: PolicySnapshot; stamp: Stamp } {
+    const started = Date.now();
+    const parts = [this.listingStamp()];
+    const read = new Map<string, Stat>();
+    const snapshot = loadSnapshot(this.options, (p) => {
+      if (!read.has(p)) read.set(p, statOf(p));
+    });
+    this.readPaths = [...read.keys()].sort();
+    let racy = false;
+    for (const p of this.readPaths) {
+      const st = read.get(p) as Stat;
+      parts.push(`${p}=${st.text}`);
+      if (st.changedMs >= started - RACY_WINDOW_MS) racy = true;
+    }
+    return { snapshot, stamp: { text: parts.join('\n'), racy } };
   }
 
   current(): PolicySnapshot {
     return this.snapshot;
   }
 
-  /** Reloads when a watched file changed since the last load; returns whether it did. */
+  /** Reloads when anything the last load depended on changed since it was read; returns whether it did. */
   refresh(): boolean {
-    const before = this.fingerprint();
-    if (before === this.stamp) return false;
-    const extras = this.extraPaths.join('\n');
-    this.snapshot = this.load();
-    // the stamp taken before loading makes an edit made during the load trigger another one;
-    // only when the set of included files changed must it be taken again
-    this.stamp = extras === this.extraPaths.join('\n') ? before : this.fingerprint();
+    if (!this.stamp.racy && this.fingerprint() === this.stamp.text) return false;
+    ({ snapshot: this.snapshot, stamp: this.stamp } = this.load());
+    this.report();
     return true;
   }
 
@@ -120,8 +157,19 @@ export class PolicySource implements PolicySnapshotProvider {
     this.timer = undefined;
   }
 
-  private fingerprint(): string {
-    const parts = [statStamp(this.options.systemInfoPath)];
+  /** Logs a new failure once, and the return to a usable policy once. */
+  private report(): void {
+    const { state } = this.snapshot;
+    const failure = state instanceof AccessDeniedError ? state.message : null;
+    if (failure === this.reportedFailure) return;
+    if (failure !== null) this.options.log?.error(`policy unusable, every request is denied: ${failure}`);
+    else this.options.log?.info(`policy loaded again: ${(state as IndexedPolicy).rules.length} rules`);
+    this.reportedFailure = failure;
+  }
+
+  /** The policy directories' entries: a file appearing or leaving shows here. */
+  private listingStamp(): string {
+    const parts: string[] = [];
     for (const dir of this.options.policyDirs) {
       let names: string[] = [];
       try {
@@ -129,9 +177,14 @@ export class PolicySource implements PolicySnapshotProvider {
       } catch {
         parts.push(`${dir}:-`);
       }
-      for (const n of names) parts.push(`${n}=${statStamp(`${dir}/${n}`)}`);
+      for (const n of names) parts.push(`${dir}/${n}=${statOf(`${dir}/${n}`).text}`);
     }
-    for (const p of this.extraPaths) parts.push(`${p}=${statStamp(p)}`);
+    return parts.join('\n');
+  }
+
+  private fingerprint(): string {
+    const parts = [this.listingStamp()];
+    for (const p of this.readPaths) parts.push(`${p}=${statOf(p).text}`);
     return parts.join('\n');
   }
 }

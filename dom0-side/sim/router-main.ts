@@ -28,7 +28,7 @@ async function main(argv: string[]): Promise<void> {
   if (at < 0 || !argv[at + 1]) throw new Error('usage: router-main --config FILE');
   const file = SimRouterFile.parse(JSON.parse(readFileSync(argv[at + 1], 'utf8')));
   const logger = createLogger(logOptionsFromEnv(process.env, 'qnet-sim-router'));
-  const policy = new PolicySource({ policyDirs: file.policyDirs, systemInfoPath: file.systemInfoPath });
+  const policy = new PolicySource({ policyDirs: file.policyDirs, systemInfoPath: file.systemInfoPath, log: logger });
   policy.start();
   const router = buildRouterContainer(file, policy, logger).resolve(Router);
   await router.start();

@@ -6,7 +6,6 @@ export interface EvalQuery {
   readonly id: unknown;
   readonly request: PolicyRequest;
   readonly askResponse?: string | undefined;
-  readonly requestedSource?: string | undefined;
   readonly problem?: string;
 }
 
@@ -44,8 +43,13 @@ export function parseEvalQuery(untrustedLine: string): EvalQuery {
   const target = optString(untrusted.target) || '@default';
   return {
     id,
-    request: { service, argument, source: untrusted.source, target },
+    request: {
+      service,
+      argument,
+      source: untrusted.source,
+      target,
+      requestedSource: optString(untrusted.requested_source),
+    },
     askResponse: optString(untrusted.ask_response),
-    requestedSource: optString(untrusted.requested_source),
   };
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { EXIT_USAGE, UsageError, parseCli, reportError, writeLine, type CliIo } from '../../shared/cli/cli';
+import { createLogger, logOptionsFromEnv } from '../../shared/logging/logger';
 import { untilStopSignal } from '../../shared/runtime/stop-signal';
 import { AccessDeniedError } from '../errors';
 import { evaluateRequest, type Evaluation } from '../evaluator/evaluate';
@@ -92,11 +93,9 @@ async function runEval(argv: string[], io: CliIo): Promise<number> {
     if (query.problem !== undefined) {
       evaluation = {
         request: query.request,
+        resolved: null,
         rule: null,
-        requestedTarget: null,
-        resolution: null,
-        denial: { stage: 'request', message: query.problem, notify: true },
-        crashed: false,
+        outcome: { kind: 'deny', stage: 'request', message: query.problem, notify: true },
       };
       response = DENY_RESPONSE;
     } else {
@@ -153,6 +152,7 @@ async function runServe(argv: string[], io: CliIo): Promise<number> {
     systemInfoPath: values['system-info'] as string,
     legacyDir: values['legacy-policy-dir'],
     pollMs,
+    log: createLogger(logOptionsFromEnv(process.env, `${PROG} serve`)),
   });
   const server = new PolicyDaemonServer(source);
   try {

@@ -9,7 +9,7 @@ import { closeServer, listenUnix } from '../../shared/runtime/unix-socket';
 import { evaluateRequest } from '../evaluator/evaluate';
 import type { PolicySnapshotProvider } from '../policy-source';
 import { DaemonRequestReader, splitServiceAndArg, type DaemonRequest } from './parse-daemon-request';
-import { renderDaemonResponse } from './render-daemon-response';
+import { encodeDaemonAnswer, renderDaemonResponse } from './render-daemon-response';
 
 /** asyncio's default line limit: a longer line made upstream's reader fail and drop the connection. */
 const MAX_LINE_BYTES = 64 * 1024;
@@ -32,11 +32,14 @@ export function answerDaemonRequest(provider: PolicySnapshotProvider, request: D
     argument,
     source: request.source,
     target: request.intendedTarget,
+    requestedSource: request.requestedSource,
   });
-  return renderDaemonResponse(evaluation, info, {
-    justEvaluate: request.justEvaluate ?? false,
-    assumeYesForAsk: request.assumeYesForAsk ?? false,
-  });
+  return encodeDaemonAnswer(
+    renderDaemonResponse(evaluation, info, {
+      justEvaluate: request.justEvaluate ?? false,
+      assumeYesForAsk: request.assumeYesForAsk ?? false,
+    }),
+  );
 }
 
 function serveConnection(provider: PolicySnapshotProvider, conn: AdmittedConnection): void {

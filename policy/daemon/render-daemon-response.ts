@@ -1,5 +1,8 @@
-import type { SystemInfo } from '../system-info/system-info';
-import type { AllowResolution, AskResolution, Evaluation } from '../evaluator/evaluate';
+import { AccessDeniedError } from '../errors';
+import { isDom0, parseVmToken } from '../parser/vm-token';
+import { pyTruthy, type SystemInfo } from '../system-info/system-info';
+import type { AllowResolution, AskResolution, Evaluation, ResolvedRequest } from '../evaluator/evaluate';
+import { domainOf, uuidOf } from '../evaluator/match-token';
 
 /** How the request reached the daemon, and what the user answered if it asked. */
 export interface DaemonMode {
@@ -11,51 +14,87 @@ export interface DaemonMode {
 
 export const DENY_RESPONSE = 'result=deny';
 
-/** The full allow answer qrexec-daemon parses; upstream writes it without a trailing newline. */
-function allowText(
-  evaluation: Evaluation,
-  info: SystemInfo,
-  target: string,
-  user: string | null,
-  autostart: boolean,
-): string {
+/** Python's str() of a bool, as upstream formats `autostart=`. */
+const pyBool = (b: boolean): string => (b ? 'True' : 'False');
+
+/**
+ * AllowResolution.execute(): the answer qrexec-daemon parses, without a
+ * trailing newline. Throws AccessDeniedError where upstream refuses while
+ * executing, UpstreamCrashError where upstream's handler dies.
+ */
+function executeAllow(req: ResolvedRequest, info: SystemInfo, target: string, user: string | null, autostart: boolean) {
   // qrexec cannot connect a qube to itself (QubesOS/qubes-issues#951)
-  if (evaluation.request.source === target) return DENY_RESPONSE;
-  const dispvm = target.startsWith('@dispvm:');
-  const d = info.domains.get(dispvm ? target.slice('@dispvm:'.length) : target);
-  // upstream looks the uuid up unguarded: an unknown target kills the handler, so the call is refused
-  if (!d) return DENY_RESPONSE;
-  const uuid = `${dispvm ? '@dispvm:' : ''}uuid:${d.uuid}`;
+  if (req.source === target) throw new AccessDeniedError('loopback qrexec connection not supported');
+  const userLine = `user=${user || 'DEFAULT'}`;
+  const requested = `requested_target=${req.target.text}`;
+  const policySource = req.requestedSource ? [`policy_source=${req.source}`] : [];
+  if (isDom0(target)) {
+    // dom0 is addressed by name: no target_uuid line, and no policy_source either
+    return [userLine, 'result=allow', 'target=dom0', `autostart=${pyBool(autostart)}`, requested].join('\n');
+  }
+  if (target.startsWith('@dispvm:')) {
+    const template = domainOf(info, target.slice('@dispvm:'.length));
+    return [
+      userLine,
+      'result=allow',
+      `target=${target}`,
+      `target_uuid=@dispvm:uuid:${uuidOf(template)}`,
+      `autostart=${pyBool(autostart)}`,
+      requested,
+      ...policySource,
+    ].join('\n');
+  }
+  const d = domainOf(info, target);
+  if (d.type !== 'RemoteVM') {
+    return [
+      userLine,
+      'result=allow',
+      `target=${target}`,
+      `target_uuid=uuid:${uuidOf(d)}`,
+      `autostart=${pyBool(autostart)}`,
+      requested,
+      ...policySource,
+    ].join('\n');
+  }
+  // a RemoteVM is reached through its relay qube, which runs the transport service; user= does not apply
+  if (!pyTruthy(d.relayvm)) throw new AccessDeniedError(`${target}: relayvm is not set`);
+  if (!pyTruthy(d.transportRpc)) throw new AccessDeniedError(`${target}: transport RPC is not set`);
+  const relay = domainOf(info, String(d.relayvm));
   return [
-    `user=${user || 'DEFAULT'}`,
+    'user=DEFAULT',
     'result=allow',
-    `target=${target}`,
-    `target_uuid=${uuid}`,
-    `autostart=${autostart ? 'True' : 'False'}`,
-    `requested_target=${evaluation.requestedTarget?.text ?? ''}`,
+    `target=${String(d.relayvm)}`,
+    `target_uuid=uuid:${uuidOf(relay)}`,
+    `autostart=${pyBool(autostart)}`,
+    requested,
+    `service=${String(d.transportRpc)}+${req.target.text}+${req.service}${req.argument}`,
+    ...policySource,
   ].join('\n');
 }
 
-function renderAllow(evaluation: Evaluation, info: SystemInfo, res: AllowResolution, mode: DaemonMode): string {
+function executeAllowResolution(req: ResolvedRequest, info: SystemInfo, res: AllowResolution, mode: DaemonMode) {
+  // just_evaluate answers before anything is executed, so no execution-time refusal applies
   if (mode.justEvaluate) return 'result=allow';
-  return allowText(evaluation, info, res.target, res.user, res.autostart);
+  return executeAllow(req, info, res.target, res.user, res.autostart);
 }
 
-/** The user (or assume_yes_for_ask) picked `target`: only a target that was offered may be used. */
-function userAllowed(evaluation: Evaluation, info: SystemInfo, res: AskResolution, target: string, mode: DaemonMode) {
-  if (!res.targetsForAsk.includes(target)) return DENY_RESPONSE;
+/** handle_user_response(True, target): only a target that was offered may be used. */
+function userAllowed(req: ResolvedRequest, info: SystemInfo, res: AskResolution, target: string, mode: DaemonMode) {
+  if (!res.targetsForAsk.includes(target)) throw new AccessDeniedError(`target ${target} is not a valid choice`);
+  // upstream re-parses a chosen disposable template as a token
+  if (target.startsWith('@dispvm:')) parseVmToken(target, 'redirect');
   if (mode.justEvaluate) return 'result=allow';
-  return allowText(evaluation, info, target, res.user, res.autostart);
+  return executeAllow(req, info, target, res.user, res.autostart);
 }
 
-function renderAsk(evaluation: Evaluation, info: SystemInfo, res: AskResolution, mode: DaemonMode): string {
-  if (mode.assumeYesForAsk) return userAllowed(evaluation, info, res, evaluation.requestedTarget?.text ?? '', mode);
+function executeAsk(req: ResolvedRequest, info: SystemInfo, res: AskResolution, mode: DaemonMode): string {
+  if (mode.assumeYesForAsk) return userAllowed(req, info, res, req.target.text, mode);
   if (mode.justEvaluate) return DENY_RESPONSE;
   // the prompt is shown by the source's GUI qube; without one the ask is refused
-  if (!info.domains.get(evaluation.request.source)?.guivm) return DENY_RESPONSE;
-  const answer = mode.askResponse;
-  if (answer === undefined || !answer.startsWith('allow:')) return DENY_RESPONSE;
-  return userAllowed(evaluation, info, res, answer.slice('allow:'.length), mode);
+  if (!pyTruthy(domainOf(info, req.source).guivm)) return DENY_RESPONSE;
+  const answer = mode.askResponse ?? 'deny';
+  if (!answer.startsWith('allow:')) return DENY_RESPONSE;
+  return userAllowed(req, info, res, answer.slice('allow:'.length), mode);
 }
 
 const isAscii = (text: string): boolean => {
@@ -63,20 +102,28 @@ const isAscii = (text: string): boolean => {
   return true;
 };
 
-/** The exact text upstream's policy daemon answers for this evaluation. */
-export function renderDaemonResponse(evaluation: Evaluation, info: SystemInfo, mode: DaemonMode): string {
-  const text = renderText(evaluation, info, mode);
-  // upstream encodes its reply as ASCII; a name outside it made that fail, and the call was refused
+/**
+ * What the policy socket writes for `text`: upstream encodes its answer as
+ * ASCII, and a non-ASCII name made that fail, the connection drop and the
+ * call be refused.
+ */
+export function encodeDaemonAnswer(text: string): string {
   return isAscii(text) ? text : DENY_RESPONSE;
 }
 
-function renderText(evaluation: Evaluation, info: SystemInfo, mode: DaemonMode): string {
-  const res = evaluation.resolution;
-  if (evaluation.crashed || res === null) return DENY_RESPONSE;
-  if (res.kind === 'allow') {
-    // a loopback allow is refused when executed, which just_evaluate skips
-    if (evaluation.denial !== null && !mode.justEvaluate) return DENY_RESPONSE;
-    return renderAllow(evaluation, info, res, mode);
+/**
+ * The exact text upstream's request handler (handle_request) returns for this
+ * evaluation. Where upstream refuses, or dies (then qrexec refuses the call),
+ * this is a deny.
+ */
+export function renderDaemonResponse(evaluation: Evaluation, info: SystemInfo, mode: DaemonMode): string {
+  const { outcome, resolved } = evaluation;
+  if (resolved === null || (outcome.kind !== 'allow' && outcome.kind !== 'ask')) return DENY_RESPONSE;
+  try {
+    return outcome.kind === 'allow'
+      ? executeAllowResolution(resolved, info, outcome, mode)
+      : executeAsk(resolved, info, outcome, mode);
+  } catch {
+    return DENY_RESPONSE;
   }
-  return renderAsk(evaluation, info, res, mode);
 }

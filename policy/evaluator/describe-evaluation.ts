@@ -18,27 +18,29 @@ export interface EvaluationReport {
   readonly daemon_response: string;
 }
 
+/** The evaluation's verdict; a crash of upstream's evaluator is a deny. */
 export function decisionOf(evaluation: Evaluation): Decision {
-  const res = evaluation.resolution;
-  if (res === null || evaluation.denial !== null) return 'deny';
-  return res.kind;
+  const kind = evaluation.outcome.kind;
+  return kind === 'crash' ? 'deny' : kind;
 }
 
 export function toEvaluationReport(id: unknown, evaluation: Evaluation, daemonResponse: string): EvaluationReport {
-  const decision = decisionOf(evaluation);
+  const outcome = evaluation.outcome;
   const rule = evaluation.rule ? { file: evaluation.rule.relFile, line: evaluation.rule.line } : null;
-  const res = decision === 'deny' ? null : evaluation.resolution;
+  const res = outcome.kind === 'allow' || outcome.kind === 'ask' ? outcome : null;
   return {
     id: id ?? null,
-    decision,
+    decision: decisionOf(evaluation),
     rule,
     target: res?.kind === 'allow' ? res.target : null,
-    user: res?.user || null,
+    user: res ? res.user : null,
     autostart: res ? res.autostart : null,
-    notify: res ? res.notify : (evaluation.denial?.notify ?? true),
+    // a deny carries whether upstream would notify the user about it; a crash notifies nobody
+    notify: res ? res.notify : outcome.kind === 'deny' ? outcome.notify : false,
     targets_for_ask: res?.kind === 'ask' ? [...res.targetsForAsk].sort(compareCodePoints) : null,
     default_target: res?.kind === 'ask' ? res.defaultTarget : null,
-    error: evaluation.denial ? { stage: evaluation.denial.stage, message: evaluation.denial.message } : null,
+    error:
+      outcome.kind === 'deny' || outcome.kind === 'crash' ? { stage: outcome.stage, message: outcome.message } : null,
     daemon_response: daemonResponse,
   };
 }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { relative } from 'node:path';
 import { AccessDeniedError, PolicySyntaxError } from '../errors';
 import { compareCodePoints, pySplit, pyStrip } from '../parser/py-repr';
@@ -10,12 +10,15 @@ import {
   type RuleOrigin,
 } from '../parser/rule';
 import type { Where } from '../parser/vm-token';
+import { readRegularFileSync, UnreadableFileError } from './read-regular-file';
 import { joinPure, loadFailure, parentPure, purePath, resolveAgainst, resolvePy, statKind, suffixOf } from './py-path';
 
 export const DEFAULT_LEGACY_POLICY_DIR = '/etc/qubes-rpc/policy';
 
 /** A policy line longer than this is refused: no real rule comes close, and it bounds memory per line. */
 export const MAX_LINE_CHARS = 1 << 20;
+/** A policy file larger than this is refused: it bounds what one load may hold in memory. */
+export const MAX_POLICY_FILE_BYTES = 64 << 20;
 /** Past this depth the include chain is a mistake; upstream would overflow its stack. */
 const MAX_INCLUDE_DEPTH = 64;
 
@@ -51,7 +54,7 @@ export function listPolicyFiles(dir: string): string[] {
     .sort(compareCodePoints)
     .filter((n) => suffixOf(n) === '.policy' && !n.startsWith('.'))
     .map((n) => joinPure(dir, n))
-    .filter((p) => statKind(p) === 'file');
+    .filter((p) => policyEntryIsFile(p));
   for (const p of paths) {
     const name = p.slice(p.lastIndexOf('/') + 1);
     if (!FILENAME_CHARS.test(name)) throw new AccessDeniedError(`invalid filename: ${p}`);
@@ -59,14 +62,31 @@ export function listPolicyFiles(dir: string): string[] {
   return paths;
 }
 
+/**
+ * A `*.policy` entry: a regular file is read, a vanished one is skipped. Anything
+ * else (FIFO, directory, device, socket) is refused, so the policy is unusable
+ * and every request denied. Upstream skips such an entry silently, which drops
+ * its rules without a word; qnet fails closed and says which file.
+ */
+function policyEntryIsFile(path: string): boolean {
+  const kind = statKind(path);
+  if (kind === 'other' || kind === 'dir') {
+    throw new AccessDeniedError(`failed to load ${path} file: not a regular file`);
+  }
+  return kind === 'file';
+}
+
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function readPolicyText(path: string): string {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    bytes = readRegularFileSync(path, MAX_POLICY_FILE_BYTES);
   } catch (err) {
-    throw loadFailure(err, path);
+    if (err instanceof UnreadableFileError && typeof err.reason === 'string') {
+      throw new AccessDeniedError(`failed to load ${path} file: ${err.message}`);
+    }
+    throw loadFailure(err instanceof UnreadableFileError ? err.reason : err, path);
   }
   try {
     return decoder.decode(bytes);

@@ -12,7 +12,7 @@ export type TokenKind =
 
 export interface VmToken {
   readonly kind: TokenKind;
-  /** The token as upstream keeps it: `dom0` already became `@adminvm`. */
+  /** The token as written: `dom0`, `@adminvm` and `uuid:0…0` stay distinct strings that match alike. */
   readonly text: string;
   /** What follows the prefix of `@type:`, `@tag:`, `@dispvm:`, `@dispvm:@tag:`. */
   readonly value: string;
@@ -47,7 +47,10 @@ export interface Where {
 const NOWHERE: Where = { file: null, line: 0 };
 
 export function parseVmToken(untrustedToken: string, context: TokenContext, where: Where = NOWHERE): VmToken {
-  const token = untrustedToken === 'dom0' ? '@adminvm' : untrustedToken;
+  const token = untrustedToken;
+  if (token === '') {
+    throw new PolicySyntaxError(where.file, where.line, `invalid empty ${context} token`);
+  }
   if (!(token.startsWith('@') || token === '*')) return { kind: 'name', text: token, value: token };
   for (const [exact, kw] of EXACT) {
     if (kw.contexts.includes(context) && token === exact) return { kind: kw.kind, text: token, value: '' };
@@ -65,5 +68,7 @@ export function parseVmToken(untrustedToken: string, context: TokenContext, wher
   throw new PolicySyntaxError(where.file, where.line, `invalid ${context} token: ${pyRepr(untrustedToken)}`);
 }
 
-/** Upstream tests tokens for truth as strings: an empty `target=` counts as absent. */
-export const isSet = (t: VmToken | null): t is VmToken => t !== null && t.text !== '';
+const DOM0_NAMES = new Set(['@adminvm', 'dom0', 'uuid:00000000-0000-0000-0000-000000000000']);
+
+/** `dom0`, `@adminvm` and the all-zero uuid name the same qube, in every column. */
+export const isDom0 = (text: string): boolean => DOM0_NAMES.has(text);

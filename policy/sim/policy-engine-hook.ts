@@ -1,6 +1,6 @@
 import { inject, injectable } from 'tsyringe';
 import type { PolicyHook, PolicyQuery, PolicyVerdict } from '../../shared/sim/policy-hook';
-import { decisionOf } from '../evaluator/describe-evaluation';
+import { renderDaemonResponse } from '../daemon/render-daemon-response';
 import { evaluateRequest } from '../evaluator/evaluate';
 import { PolicySnapshotProvider } from '../policy-source';
 
@@ -21,14 +21,17 @@ export class PolicyEngineHook implements PolicyHook {
       source: query.source,
       target: query.target,
     });
-    const decision = decisionOf(evaluation);
-    if (decision === 'allow' && evaluation.resolution?.kind === 'allow') {
-      return { allow: true, target: evaluation.resolution.target };
+    const outcome = evaluation.outcome;
+    if (outcome.kind === 'allow') {
+      // an allow is still refused when executed (loopback, a RemoteVM without relay), as upstream's daemon does
+      const answer = renderDaemonResponse(evaluation, info, { justEvaluate: false, assumeYesForAsk: false });
+      if (answer.split('\n').includes('result=allow')) return { allow: true, target: outcome.target };
+      return { allow: false, reason: `allowed by policy but refused when executed (target ${outcome.target})` };
     }
-    if (decision === 'ask') {
+    if (outcome.kind === 'ask') {
       const rule = evaluation.rule ? `${evaluation.rule.file}:${evaluation.rule.line}` : 'policy';
       return { allow: false, reason: `ask at ${rule}: nobody can answer a prompt in the simulation` };
     }
-    return { allow: false, reason: evaluation.denial?.message ?? 'denied by policy' };
+    return { allow: false, reason: outcome.message };
   }
 }

@@ -61,6 +61,47 @@ describe('policy daemon socket (integration)', () => {
   const request = (extra = '', target = 'vault', svc = 'qubes.S') =>
     `source=work\nintended_target=${target}\nservice_and_arg=${svc}\n${extra}\n`;
 
+  it('evaluates a relayed call as its RemoteVM (requested_source) and says so in policy_source', async () => {
+    replace(
+      'sys.json',
+      JSON.stringify({
+        domains: {
+          dom0: { type: 'AdminVM', uuid: '00000000-0000-0000-0000-000000000000', power_state: 'Running' },
+          work: { type: 'AppVM', uuid: 'w', power_state: 'Running' },
+          vault: { type: 'AppVM', uuid: 'v', power_state: 'Running' },
+          relay: { type: 'AppVM', uuid: 'r', power_state: 'Running' },
+          remote: { type: 'RemoteVM', uuid: 'rm', relayvm: 'relay', transport_rpc: 'qubesair.SSHProxy' },
+        },
+      }),
+    );
+    replace(
+      'pol/30-a.policy',
+      'qubes.S * remote vault allow\nqubes.S * relay vault deny\nqubes.S * @anyvm dom0 allow\n',
+    );
+    source.refresh();
+    const relayed = (requested: string, target = 'vault') =>
+      exchange(
+        sock,
+        `source=relay\nintended_target=${target}\nservice_and_arg=qubes.S\nrequested_source=${requested}\n\n`,
+      );
+    assert.equal(
+      await relayed('remote'),
+      'user=DEFAULT\nresult=allow\ntarget=vault\ntarget_uuid=uuid:v\nautostart=True\nrequested_target=vault\npolicy_source=remote',
+    );
+    // dom0 is answered by name, without target_uuid and without policy_source, as upstream does
+    assert.equal(
+      await relayed('remote', 'dom0'),
+      'user=DEFAULT\nresult=allow\ntarget=dom0\nautostart=True\nrequested_target=dom0',
+    );
+    // unknown, not a RemoteVM, or relayed by a qube that is not its relay: refused
+    assert.equal(await relayed('ghost'), 'result=deny');
+    assert.equal(await relayed('work'), 'result=deny');
+    assert.equal(
+      await exchange(sock, 'source=work\nintended_target=vault\nservice_and_arg=qubes.S\nrequested_source=remote\n\n'),
+      'result=deny',
+    );
+  });
+
   it('answers an allow byte for byte, without a trailing newline', async () => {
     assert.equal(
       await exchange(sock, request()),

@@ -29,11 +29,16 @@ describe('policy/loader/load-policy', () => {
     tree.write('a/.hidden.policy', 'garbage\n');
     tree.write('a/notes.txt', 'garbage\n');
     tree.write('a/README', 'garbage\n');
-    mkdirSync(tree.path('a/dir.policy'));
     assert.deepEqual(
       load().map((r) => r.source.text),
       ['a', 'b'],
     );
+  });
+
+  it('refuses a *.policy entry that is not a regular file (upstream skips it; qnet fails closed)', () => {
+    tree.write('a/10-a.policy', 's * a a deny\n');
+    mkdirSync(tree.path('a/dir.policy'));
+    assert.throws(() => load(), { message: `failed to load ${tree.path('a/dir.policy')} file: not a regular file` });
   });
 
   it('lets the first directory win for the same basename and sorts across directories', () => {

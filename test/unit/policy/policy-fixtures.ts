@@ -2,7 +2,8 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { AccessDeniedError } from '../../../policy/errors';
-import { evaluateRequest, type Evaluation, type PolicyState } from '../../../policy/evaluator/evaluate';
+import { evaluateRequest, type PolicyState } from '../../../policy/evaluator/evaluate';
+import { view, type EvaluationView } from './evaluation-view';
 import { IndexedPolicy } from '../../../policy/evaluator/indexed-policy';
 import { loadPolicyRules } from '../../../policy/loader/load-policy';
 import { parseSystemInfo, type SystemInfo } from '../../../policy/system-info/system-info';
@@ -86,11 +87,11 @@ export function evaluateText(
   text: string,
   request: { service: string; argument?: string; source: string; target: string },
   info: SystemInfo = sampleInfo(),
-): Evaluation {
+): EvaluationView {
   const tree = new TempTree();
   try {
     const state = policyFromFiles(tree, { '30-test.policy': text });
-    return evaluateRequest(state, info, { argument: '+', ...request });
+    return view(evaluateRequest(state, info, { argument: '+', ...request }));
   } finally {
     tree.dispose();
   }

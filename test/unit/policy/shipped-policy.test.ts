@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateRequest } from '../../../policy/evaluator/evaluate';
+import { view } from './evaluation-view';
 import { decisionOf } from '../../../policy/evaluator/describe-evaluation';
 import { IndexedPolicy } from '../../../policy/evaluator/indexed-policy';
 import { loadPolicyRules } from '../../../policy/loader/load-policy';
@@ -16,7 +17,7 @@ describe('shipped policy (policy/policy.d)', () => {
   });
   const decide = (service: string, source: string, target: string) => {
     const policy = new IndexedPolicy(loadPolicyRules([SHIPPED]));
-    return evaluateRequest(policy, sampleInfo(), { service, argument: '+', source, target });
+    return view(evaluateRequest(policy, sampleInfo(), { service, argument: '+', source, target }));
   };
 
   it('lets any qube pull its own NetConfig from dom0', () => {

@@ -38,8 +38,15 @@ describe('policy/parser/vm-token', () => {
     }
   }
 
-  it('turns dom0 into @adminvm everywhere', () => {
-    for (const context of CONTEXTS) assert.deepEqual(parseVmToken('dom0', context).text, '@adminvm');
+  it('keeps dom0 a plain name everywhere (it matches like @adminvm)', () => {
+    for (const context of CONTEXTS)
+      assert.deepEqual(parseVmToken('dom0', context), { kind: 'name', text: 'dom0', value: 'dom0' });
+  });
+
+  it('refuses an empty token, naming its context', () => {
+    assert.throws(() => parseVmToken('', 'redirect', { file: 'f', line: 2 }), {
+      message: 'f:2: invalid empty redirect token',
+    });
   });
 
   it('keeps the suffix of prefixed tokens as value', () => {

@@ -106,8 +106,11 @@ describe('conformance: rule syntax', () => {
       ['s * x y allow target=*', "invalid redirect token: '*'"],
       ['s * x y allow rule=1', "invalid parameters for action Allow: ['rule=1']"],
       ['s * x y deny notify=Yes', "'notify' is 'Yes', but can be only 'yes' or 'no'"],
-      ['s * x y allow user=a=b target=', null],
-      ['s * x @default allow target=', null],
+      ['s * x y allow user=a=b', null],
+      // an empty value is an empty token, not an absent one
+      ['s * x y allow user=a=b target=', 'invalid empty redirect token'],
+      ['s * x @default allow target=', 'invalid empty redirect token'],
+      ['s * x y ask default_target=', 'invalid empty redirect token'],
       ['s * x @default ask', null],
       ["s * x y allow it's", 'invalid action parameter syntax: "it\'s"'],
     ];

@@ -72,8 +72,9 @@ describe('conformance: tokens', () => {
     });
   }
 
-  it('keeps dom0 as an alias of @adminvm and names the token as written', () => {
-    assert.equal(parseVmToken('dom0', 'source').text, '@adminvm');
+  it('keeps dom0 as written (it matches like @adminvm) and names the token as written', () => {
+    assert.equal(parseVmToken('dom0', 'source').text, 'dom0');
+    assert.equal(parseVmToken('dom0', 'source').kind, 'name');
     assert.equal(tokenError('@dispvm:@foo', 'target'), "f:3: invalid target token: '@dispvm:@foo'");
     assert.equal(tokenError('*', 'redirect'), "f:3: invalid redirect token: '*'");
   });
@@ -84,7 +85,8 @@ describe('conformance: tokens', () => {
     const cases: Array<[string, string[]]> = [
       ['test-vm1', ['test-vm1']],
       ['@adminvm', ['@adminvm']],
-      ['dom0', ['@adminvm']],
+      ['dom0', ['dom0']],
+      ['uuid:00000000-0000-0000-0000-000000000000', ['dom0']],
       [
         '@anyvm',
         [
@@ -115,7 +117,7 @@ describe('conformance: tokens', () => {
     for (const [token, expected] of cases) {
       it(`${token} expands to ${expected.length} targets`, () => assert.deepEqual(expand(token), [...expected].sort()));
     }
-    it('* also offers dom0, as @adminvm', () => assert.ok(expand('*').includes('@adminvm')));
+    it('* also offers dom0, by name', () => assert.ok(expand('*').includes('dom0')));
   });
 
   describe('matching a verified request target', () => {
@@ -145,8 +147,15 @@ describe('conformance: tokens', () => {
       ['@anyvm', '@adminvm', false],
       ['@tag:dom0-tag', '@adminvm', false],
       ['@type:AdminVM', '@adminvm', false],
-      ['@tag:dom0-tag', 'dom0', false],
-      ['@type:AdminVM', 'dom0', false],
+      // by name, dom0 is a qube like any other for @tag: and @type:
+      ['@tag:dom0-tag', 'dom0', true],
+      ['@type:AdminVM', 'dom0', true],
+      ['@type:AdminVM', 'uuid:00000000-0000-0000-0000-000000000000', true],
+      ['@anyvm', 'dom0', false],
+      ['@anyvm', 'uuid:00000000-0000-0000-0000-000000000000', false],
+      ['@adminvm', 'dom0', true],
+      ['dom0', '@adminvm', true],
+      ['uuid:00000000-0000-0000-0000-000000000000', '@adminvm', true],
       ['@dispvm', 'test-vm1', false],
       ['@dispvm', 'default-dvm', false],
       ['@dispvm:default-dvm', 'default-dvm', false],
@@ -201,9 +210,9 @@ describe('conformance: tokens', () => {
         );
       }
     });
-    it('reads an empty target as @default and dom0 as @adminvm', () => {
+    it('reads an empty target as @default and keeps dom0 as given', () => {
       assert.equal(policy.evaluate('test-vm1', '').requestedTarget?.text, '@default');
-      assert.equal(policy.evaluate('test-vm1', 'dom0').requestedTarget?.text, '@adminvm');
+      assert.equal(policy.evaluate('test-vm1', 'dom0').requestedTarget?.text, 'dom0');
     });
   });
 });

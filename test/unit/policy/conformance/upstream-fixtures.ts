@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { AccessDeniedError } from '../../../../policy/errors';
-import { evaluateRequest, type Evaluation, type PolicyState } from '../../../../policy/evaluator/evaluate';
+import { evaluateRequest, type PolicyState } from '../../../../policy/evaluator/evaluate';
+import { view, type EvaluationView } from '../evaluation-view';
 import { IndexedPolicy } from '../../../../policy/evaluator/indexed-policy';
 import { loadPolicyRules } from '../../../../policy/loader/load-policy';
 import { renderDaemonResponse, type DaemonMode } from '../../../../policy/daemon/render-daemon-response';
@@ -79,8 +80,8 @@ export class PolicyUnderTest {
     return this.state.message.split(this.tree.root).join('ROOT');
   }
 
-  evaluate(source: string, target: string, service = 'test.Service', argument = '+argument'): Evaluation {
-    return evaluateRequest(this.state, this.info, { service, argument, source, target });
+  evaluate(source: string, target: string, service = 'test.Service', argument = '+argument'): EvaluationView {
+    return view(evaluateRequest(this.state, this.info, { service, argument, source, target }));
   }
 
   answer(source: string, target: string, mode: Partial<DaemonMode> = {}): string {
