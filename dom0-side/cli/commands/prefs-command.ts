@@ -23,12 +23,17 @@ const SHOWN: readonly (keyof QubeInfo)[] = (
 const NEVER_DEFAULT = new Set<string>(['name', 'qid']);
 const PROPERTY_NAME_RE = /^[a-z][a-z0-9_]{0,63}$/;
 
+/** A value as qvm-prefs prints it: Python's True/False, lists space-separated, None as nothing. */
+function prefsText(value: unknown): string {
+  return typeof value === 'boolean' ? (value ? 'True' : 'False') : cellText(value);
+}
+
 /** One qvm-prefs line: `NAME  D  VALUE` for a default, `NAME  -  VALUE` for a value set on the qube. */
 function prefsLines(info: QubeInfo): string {
   const width = Math.max(...SHOWN.map((k) => k.length));
   return SHOWN.map((k) => {
     const isDefault = !NEVER_DEFAULT.has(k) && (k === 'klass' || info.defaults.includes(k));
-    return `${k.padEnd(width)}  ${isDefault ? 'D' : '-'}  ${cellText(info[k])}`.trimEnd();
+    return `${k.padEnd(width)}  ${isDefault ? 'D' : '-'}  ${prefsText(info[k])}`.trimEnd();
   }).join('\n');
 }
 
@@ -65,7 +70,7 @@ export const run = qnetCommand({
         throw new UsageError(`no such property ${JSON.stringify(prop.slice(0, 32))}`);
       const v = info[prop as keyof QubeInfo];
       if (values.json) printJson(io, v);
-      else writeLine(io.stdout, cellText(v));
+      else writeLine(io.stdout, prefsText(v));
       return 0;
     }
     if (values.default) {
