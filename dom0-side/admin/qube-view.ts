@@ -6,8 +6,9 @@ import type { NetworkSnapshot } from '../documents/network-snapshot';
 import { toApiLine } from '../firewall/rule-model';
 import type { Qube } from '../inventory/qube';
 
-/** Computed by qubesd on every read (stateless properties): never set, so always at their default. */
+/** Computed by qubesd on every read (stateless properties, and the class): never set, so always at their default. */
 const ALWAYS_DEFAULT = [
+  'klass',
   'dns',
   'gateway',
   'gateway6',

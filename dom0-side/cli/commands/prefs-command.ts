@@ -19,8 +19,6 @@ const SETTABLE: readonly SettableProperty[] = ['netvm', 'provides_network', 'ip'
 const SHOWN: readonly (keyof QubeInfo)[] = (
   [...NETWORK_PROPERTIES, 'klass', 'name', 'qid'] as (keyof QubeInfo)[]
 ).sort();
-/** qubesd reports these as set on the qube (`default=False`) for every qube but dom0. */
-const NEVER_DEFAULT = new Set<string>(['name', 'qid']);
 const PROPERTY_NAME_RE = /^[a-z][a-z0-9_]{0,63}$/;
 
 /** A value as qvm-prefs prints it: Python's True/False, lists space-separated, None as nothing. */
@@ -32,8 +30,8 @@ function prefsText(value: unknown): string {
 function prefsLines(info: QubeInfo): string {
   const width = Math.max(...SHOWN.map((k) => k.length));
   return SHOWN.map((k) => {
-    const isDefault = !NEVER_DEFAULT.has(k) && (k === 'klass' || info.defaults.includes(k));
-    return `${k.padEnd(width)}  ${isDefault ? 'D' : '-'}  ${prefsText(info[k])}`.trimEnd();
+    // name and qid are set on every qube but dom0, so never listed among the defaults.
+    return `${k.padEnd(width)}  ${info.defaults.includes(k) ? 'D' : '-'}  ${prefsText(info[k])}`.trimEnd();
   }).join('\n');
 }
 
