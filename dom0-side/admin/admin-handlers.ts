@@ -47,6 +47,9 @@ export class AdminHandlers {
       handler(admin.RemoveQube, (req) => qnet.change({ kind: 'remove', name: req.name })),
       handler(admin.SetPower, (req) => qnet.change({ kind: 'set-power', name: req.name, power: req.power })),
       handler(admin.SetProperty, (req) => qnet.change(propertyChange(req))),
+      handler(admin.ResetProperty, (req) =>
+        qnet.change({ kind: 'reset-property', name: req.name, property: req.property }),
+      ),
       handler(admin.SetFeature, (req) =>
         qnet.change({ kind: 'set-feature', name: req.name, feature: req.feature, value: req.value }),
       ),

@@ -68,8 +68,10 @@ export class QnetAdmin {
         qid: req.qid ?? freeId(inventory, 'qid'),
         klass,
         ...(klass === 'DispVM' ? { dispid: req.dispid ?? freeId(inventory, 'dispid') } : {}),
-        netvm: req.netvm ?? null,
+        // As qvm-create: without a netvm the qube follows default_netvm (qvm-prefs shows it with D).
+        ...(req.netvm === undefined ? { netvm: inventory.defaultNetvm, netvmIsDefault: true } : { netvm: req.netvm }),
         providesNetwork: req.providesNetwork ?? false,
+        ...(req.providesNetwork === undefined ? { providesNetworkIsDefault: true } : {}),
         features: {},
         tags: [],
         power: 'halted',

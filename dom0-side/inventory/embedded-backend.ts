@@ -6,6 +6,7 @@ import { Inventory } from './inventory';
 import type { InventoryBackend, InventoryBackendEvent, InventoryChange } from './inventory-backend';
 import { InventoryStore } from './inventory-store';
 import type { Qube } from './qube';
+import { requireModelledProperty, withPropertyReset } from './reset-property';
 
 function existing(inventory: Inventory, name: string): Qube {
   const q = inventory.get(name);
@@ -37,9 +38,17 @@ export function applyInventoryChange(inventory: Inventory, change: InventoryChan
       existing(inventory, change.name);
       return inventory.without(change.name);
     case 'set-netvm':
-      return inventory.with({ ...existing(inventory, change.name), netvm: change.netvm });
+      return inventory.with({ ...existing(inventory, change.name), netvm: change.netvm, netvmIsDefault: false });
     case 'set-provides-network':
-      return inventory.with({ ...existing(inventory, change.name), providesNetwork: change.value });
+      return inventory.with({
+        ...existing(inventory, change.name),
+        providesNetwork: change.value,
+        providesNetworkIsDefault: false,
+      });
+    case 'reset-property': {
+      const q = existing(inventory, change.name);
+      return inventory.with(withPropertyReset(inventory, q, requireModelledProperty(change.property))!);
+    }
     case 'set-address': {
       const { [change.family]: _old, ...rest } = existing(inventory, change.name);
       return inventory.with(change.value === null ? rest : { ...rest, [change.family]: change.value });

@@ -23,7 +23,13 @@ export type InventoryChange =
   | { readonly kind: 'set-feature'; readonly name: string; readonly feature: string; readonly value: string | null }
   /** `rules: null` returns to Qubes's default (no firewall configured: accept all). */
   | { readonly kind: 'set-firewall'; readonly name: string; readonly rules: readonly FirewallRuleModel[] | null }
-  | { readonly kind: 'set-power'; readonly name: string; readonly power: PowerState };
+  | { readonly kind: 'set-power'; readonly name: string; readonly power: PowerState }
+  /**
+   * `qvm-prefs --default`: the property returns to Qubes's default (netvm
+   * follows `default_netvm` again, ip/ip6/mac to the planned ones). Any
+   * property name: qubesd knows them all; the embedded store those it models.
+   */
+  | { readonly kind: 'reset-property'; readonly name: string; readonly property: string };
 
 export interface InventoryBackendEvent {
   /** What happened, for logs and `qnet status` (e.g. `domain-start work`, `resync after reconnect`). */

@@ -27,12 +27,20 @@ const StoredQube = z.strictObject({
   power: z.enum(['running', 'halted']),
   ip: z.string().max(64).optional(),
   ip6: z.string().max(64).optional(),
+  mac: z.string().max(32).optional(),
+  /** Properties at Qubes's default (not set on the qube): netvm then follows default_netvm. */
+  defaults: z
+    .array(z.enum(['netvm', 'provides_network']))
+    .max(2)
+    .optional(),
 });
 type StoredQube = z.infer<typeof StoredQube>;
 
 const StoredInventory = z.strictObject({
   format: z.literal(STATE_FORMAT),
   version: z.literal(STATE_VERSION),
+  /** Qubes's global `default_netvm`; absent is None, as in a fresh Qubes. */
+  default_netvm: z.string().max(64).nullable().optional(),
   qubes: z.array(StoredQube).max(10000),
 });
 
@@ -50,8 +58,18 @@ export function toStoredText(inventory: Inventory): string {
     power: q.power,
     ...(q.ip !== undefined ? { ip: q.ip } : {}),
     ...(q.ip6 !== undefined ? { ip6: q.ip6 } : {}),
+    ...(q.mac !== undefined ? { mac: q.mac } : {}),
+    ...storedDefaults(q),
   }));
-  return `${JSON.stringify({ format: STATE_FORMAT, version: STATE_VERSION, qubes }, null, 2)}\n`;
+  const globals = inventory.defaultNetvm === null ? {} : { default_netvm: inventory.defaultNetvm };
+  return `${JSON.stringify({ format: STATE_FORMAT, version: STATE_VERSION, ...globals, qubes }, null, 2)}\n`;
+}
+
+function storedDefaults(q: Qube): Pick<StoredQube, 'defaults'> {
+  const defaults: ('netvm' | 'provides_network')[] = [];
+  if (q.netvmIsDefault === true) defaults.push('netvm');
+  if (q.providesNetworkIsDefault === true) defaults.push('provides_network');
+  return defaults.length === 0 ? {} : { defaults };
 }
 
 /** Why the text is not a valid state; the store wraps it with the file's path. */
@@ -67,7 +85,7 @@ export function parseStoredText(untrustedText: string): Inventory {
   const parsed = StoredInventory.safeParse(untrustedValue);
   if (!parsed.success) throw new InvalidStateTextError(describeIssue(parsed.error.issues[0]));
   try {
-    return Inventory.of(parsed.data.qubes.map(fromStored));
+    return Inventory.of(parsed.data.qubes.map(fromStored), { defaultNetvm: parsed.data.default_netvm ?? null });
   } catch (err) {
     if (err instanceof QnetError) throw new InvalidStateTextError(err.message);
     throw err;
@@ -100,5 +118,8 @@ function fromStored(s: StoredQube): Qube {
     power: s.power,
     ...(s.ip !== undefined ? { ip: s.ip } : {}),
     ...(s.ip6 !== undefined ? { ip6: s.ip6 } : {}),
+    ...(s.mac !== undefined ? { mac: s.mac } : {}),
+    ...(s.defaults?.includes('netvm') ? { netvmIsDefault: true } : {}),
+    ...(s.defaults?.includes('provides_network') ? { providesNetworkIsDefault: true } : {}),
   };
 }

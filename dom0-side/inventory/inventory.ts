@@ -8,6 +8,9 @@ import { InvalidInventoryError } from './inventory-error';
 import { QUBE_CLASSES, type Qube } from './qube';
 
 /** Names Qubes refuses besides the pattern: keywords of its own CLI, and the stub-domain suffix. */
+/** As qubesd stores a `mac` (its setter lowercases and checks this shape). */
+export const MAC_RE = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/;
+
 const RESERVED_NAMES = new Set(['none', 'default', 'dom0']);
 
 function fail(qube: string, message: string): never {
@@ -35,6 +38,9 @@ function checkQube(q: Qube): void {
   if (q.netvm === q.name) fail(q.name, 'a qube cannot be its own netvm');
   for (const [key, value] of Object.entries(q.features)) {
     if (typeof value !== 'string') fail(q.name, `feature ${quote(key)} is not a string`);
+  }
+  if (q.mac !== undefined && (typeof q.mac !== 'string' || !MAC_RE.test(q.mac))) {
+    fail(q.name, `mac ${quote(q.mac)} is not a lowercase MAC address`);
   }
   const overrideError = checkAddressOverride(q);
   if (overrideError) fail(q.name, overrideError);
@@ -67,6 +73,27 @@ function checkUnique(qubes: readonly Qube[]): void {
   }
 }
 
+/** Settings of the whole system, as qubesd's global properties. */
+export interface InventoryGlobals {
+  /** Qubes's `default_netvm`: the netvm of every qube whose `netvm` is at its default; null for none. */
+  readonly defaultNetvm?: string | null;
+}
+
+/** A qube following `default_netvm` has it as netvm; the default netvm itself (no self-loop) has none. */
+function resolveDefaultNetvm(q: Qube, defaultNetvm: string | null): Qube {
+  if (q.netvmIsDefault !== true) return q;
+  const netvm = defaultNetvm === q.name ? null : defaultNetvm;
+  return q.netvm === netvm ? q : { ...q, netvm };
+}
+
+function checkDefaultNetvm(byName: ReadonlyMap<string, Qube>, defaultNetvm: string | null): void {
+  if (defaultNetvm === null) return;
+  const q = byName.get(defaultNetvm);
+  if (!q) throw new InvalidInventoryError(`default_netvm ${quote(defaultNetvm, 32)} does not exist`);
+  if (!q.providesNetwork)
+    throw new InvalidInventoryError(`default_netvm ${quote(defaultNetvm, 32)} does not provide network`);
+}
+
 function checkNetvms(byName: ReadonlyMap<string, Qube>): void {
   for (const q of byName.values()) {
     if (q.netvm === null) continue;
@@ -95,23 +122,34 @@ function checkNetvms(byName: ReadonlyMap<string, Qube>): void {
  * changes return a new inventory, so a half-applied change is never observed.
  */
 export class Inventory {
-  private constructor(private readonly byName: ReadonlyMap<string, Qube>) {}
+  private constructor(
+    private readonly byName: ReadonlyMap<string, Qube>,
+    /** Qubes's `default_netvm`. */
+    readonly defaultNetvm: string | null = null,
+  ) {}
 
   static readonly EMPTY = new Inventory(new Map());
 
-  static of(qubes: Iterable<Qube>): Inventory {
+  static of(qubes: Iterable<Qube>, globals: InventoryGlobals = {}): Inventory {
+    const defaultNetvm = globals.defaultNetvm ?? null;
     const list: Qube[] = [];
     const byName = new Map<string, Qube>();
     for (const given of qubes) {
       checkQube(given);
-      const q = withCanonicalIp6(given);
+      const q = resolveDefaultNetvm(withCanonicalIp6(given), defaultNetvm);
       list.push(q);
       if (byName.has(q.name)) fail(q.name, 'name is used twice');
       byName.set(q.name, q);
     }
     checkUnique(list);
+    checkDefaultNetvm(byName, defaultNetvm);
     checkNetvms(byName);
-    return new Inventory(byName);
+    return new Inventory(byName, defaultNetvm);
+  }
+
+  /** The same qubes under another `default_netvm` (qubes following it move with it). */
+  withDefaultNetvm(defaultNetvm: string | null): Inventory {
+    return Inventory.of(this.byName.values(), { defaultNetvm });
   }
 
   get size(): number {
@@ -136,14 +174,16 @@ export class Inventory {
   with(qube: Qube): Inventory {
     const next = new Map(this.byName);
     next.set(qube.name, qube);
-    return Inventory.of(next.values());
+    return Inventory.of(next.values(), { defaultNetvm: this.defaultNetvm });
   }
 
   /** Removes a qube; refused while another qube still uses it as netvm. */
   without(name: string): Inventory {
     if (!this.byName.has(name)) fail(name, 'no such qube');
     const next = new Map(this.byName);
+    // Qubes refuses too: the qubes following default_netvm would silently lose their network.
+    if (this.defaultNetvm === name) fail(name, 'it is default_netvm; change default_netvm first');
     next.delete(name);
-    return Inventory.of(next.values());
+    return Inventory.of(next.values(), { defaultNetvm: this.defaultNetvm });
   }
 }

@@ -29,4 +29,13 @@ export interface Qube {
   /** User overrides of the planned addresses (Qubes's `ip` / `ip6` properties). */
   readonly ip?: string;
   readonly ip6?: string;
+  /** A `mac` set on the qube; absent is Qubes's default, `QUBE_MAC`. */
+  readonly mac?: string;
+  /**
+   * True when `netvm` is not set on the qube but follows the global
+   * `default_netvm` (qvm-prefs shows `D`); a reset returns it there.
+   */
+  readonly netvmIsDefault?: boolean;
+  /** True when `provides_network` was never set on the qube (Qubes's default, False). */
+  readonly providesNetworkIsDefault?: boolean;
 }

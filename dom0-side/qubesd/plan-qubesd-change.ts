@@ -3,6 +3,7 @@ import { toApiLine } from '../firewall/rule-model';
 import type { Inventory } from '../inventory/inventory';
 import type { InventoryChange } from '../inventory/inventory-backend';
 import type { Qube } from '../inventory/qube';
+import { withPropertyReset } from '../inventory/reset-property';
 import { UnsupportedChangeError } from './qubesd-errors';
 import type { QubesdCall } from './qubesd-request';
 
@@ -34,7 +35,7 @@ function withoutKey<T extends object, K extends keyof T>(value: T, key: K): Omit
   return copy;
 }
 
-function plan(change: InventoryChange, q: Qube): { qube: Qube; call: QubesdCall } {
+function plan(current: Inventory, change: InventoryChange, q: Qube): { qube: Qube; call: QubesdCall } {
   const dest = q.name;
   const propertySet = (arg: string, payload: string): QubesdCall => ({
     method: 'admin.vm.property.Set',
@@ -45,10 +46,19 @@ function plan(change: InventoryChange, q: Qube): { qube: Qube; call: QubesdCall 
   switch (change.kind) {
     case 'set-netvm':
       // An empty payload is None: qvm-prefs QUBE netvm '' and qubesadmin's `vm.netvm = None` send it so.
-      return { qube: { ...q, netvm: change.netvm }, call: propertySet('netvm', change.netvm ?? '') };
+      return {
+        qube: { ...q, netvm: change.netvm, netvmIsDefault: false },
+        call: propertySet('netvm', change.netvm ?? ''),
+      };
+    case 'reset-property':
+      // qubesd resets any property; only those qnet models change its view (the rest it does not read).
+      return {
+        qube: withPropertyReset(current, q, change.property) ?? q,
+        call: { method: 'admin.vm.property.Reset', arg: change.property, dest },
+      };
     case 'set-provides-network':
       return {
-        qube: { ...q, providesNetwork: change.value },
+        qube: { ...q, providesNetwork: change.value, providesNetworkIsDefault: false },
         call: propertySet('provides_network', change.value ? 'True' : 'False'),
       };
     case 'set-address':
@@ -101,6 +111,6 @@ export function planQubesdChange(current: Inventory, change: InventoryChange): Q
   const name = 'name' in change ? change.name : change.qube.name;
   const q = current.get(name);
   if (!q) throw new NotFoundError(`no such qube ${quote(name, 32)}`);
-  const { qube, call } = plan(change, q);
+  const { qube, call } = plan(current, change, q);
   return { next: current.with(qube), call };
 }

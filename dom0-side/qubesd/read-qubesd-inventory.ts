@@ -3,7 +3,7 @@ import type { Logger } from '../../shared/logging/logger';
 import { FirewallRuleError } from '../firewall/firewall-rule-error';
 import { parseApiRule } from '../firewall/parse-api-rule';
 import type { FirewallRuleModel } from '../firewall/rule-model';
-import { Inventory } from '../inventory/inventory';
+import { Inventory, MAC_RE } from '../inventory/inventory';
 import { QUBE_CLASSES, type Qube, type QubeClass } from '../inventory/qube';
 import { createLimiter } from './create-limiter';
 import {
@@ -78,12 +78,16 @@ async function readQube(client: QubesdClient, limit: Limited, entry: VmListEntry
     return parsePropertyValue(await callText(client, limit, call), describeCall(call));
   };
   const what = (property: string) => `${name}.${property}`;
-  const [qid, netvm, providesNetwork, ip, ip6, dispid, features, firewall, tags] = await Promise.all([
+  const [qid, netvm, providesNetwork, ip, ip6, mac, dispid, features, firewall, tags] = await Promise.all([
     prop('qid').then((p) => parseIntProperty(p, what('qid'))),
-    prop('netvm').then((p) => expectPropertyType(p, 'vm', what('netvm')) || null),
-    prop('provides_network').then((p) => parseBoolProperty(p, what('provides_network'))),
+    prop('netvm').then((p) => ({ value: expectPropertyType(p, 'vm', what('netvm')) || null, isDefault: p.isDefault })),
+    prop('provides_network').then((p) => ({
+      value: parseBoolProperty(p, what('provides_network')),
+      isDefault: p.isDefault,
+    })),
     prop('ip'),
     prop('ip6'),
+    prop('mac'),
     klass === 'DispVM' ? prop('dispid').then((p) => parseIntProperty(p, what('dispid'))) : undefined,
     readFeatures(client, limit, name),
     readFirewall(client, limit, name),
@@ -98,12 +102,18 @@ async function readQube(client: QubesdClient, limit: Limited, entry: VmListEntry
   };
   const ipOverride = override(ip, 'ip');
   const ip6Override = override(ip6, 'ip6');
+  const macOverride = override(mac, 'mac');
+  if (macOverride !== undefined && !MAC_RE.test(macOverride)) {
+    throw new QubesdProtocolError(`${what('mac')}: not a lowercase MAC address ${quote(macOverride)}`);
+  }
   const qube: Qube = {
     name,
     qid,
     klass,
-    netvm,
-    providesNetwork,
+    netvm: netvm.value,
+    netvmIsDefault: netvm.isDefault,
+    providesNetwork: providesNetwork.value,
+    providesNetworkIsDefault: providesNetwork.isDefault,
     features,
     tags,
     firewall,
@@ -111,6 +121,7 @@ async function readQube(client: QubesdClient, limit: Limited, entry: VmListEntry
     ...(dispid === undefined ? {} : { dispid }),
     ...(ipOverride === undefined ? {} : { ip: ipOverride }),
     ...(ip6Override === undefined ? {} : { ip6: ip6Override }),
+    ...(macOverride === undefined ? {} : { mac: macOverride }),
   };
   return qube;
 }
@@ -127,7 +138,13 @@ export async function readQubesdInventory(
   logger: Logger,
 ): Promise<Inventory> {
   const limit = createLimiter(concurrency);
-  const listed = parseVmList(await callText(client, limit, { method: 'admin.vm.List', dest: 'dom0' }));
+  const [listText, defaultNetvmText] = await Promise.all([
+    callText(client, limit, { method: 'admin.vm.List', dest: 'dom0' }),
+    callText(client, limit, { method: 'admin.property.Get', arg: 'default_netvm', dest: 'dom0' }),
+  ]);
+  const listed = parseVmList(listText);
+  const defaultNetvm =
+    expectPropertyType(parsePropertyValue(defaultNetvmText, 'default_netvm'), 'vm', 'default_netvm') || null;
   const modelled = listed.filter((entry) => {
     if (entry.klass === 'AdminVM') return false;
     if ((QUBE_CLASSES as readonly string[]).includes(entry.klass)) return true;
@@ -145,5 +162,8 @@ export async function readQubesdInventory(
       }),
     ),
   );
-  return Inventory.of(qubes.filter((q) => q !== undefined));
+  return Inventory.of(
+    qubes.filter((q) => q !== undefined),
+    { defaultNetvm },
+  );
 }

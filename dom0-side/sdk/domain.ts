@@ -1,6 +1,7 @@
-import type { PushStatus, QubeInfo } from '../../services/admin/admin-schemas';
+import { NETWORK_PROPERTIES, type QubeInfo } from '../../services/admin/admin-schemas';
 import {
   CheckFeatureWithNetvm,
+  ResetProperty,
   GetQube,
   SetFeature,
   SetFirewall,
@@ -11,18 +12,8 @@ import { toApiLine, type FirewallRuleModel } from '../firewall/rule-model';
 import type { AdminConnection } from './admin-connection';
 import { PushBatch } from './push-batch';
 
-/** What `vm.network()` reports: the effective addresses and what each service has acknowledged. */
-export interface NetworkView {
-  readonly ip: string | null;
-  readonly ip6: string | null;
-  readonly gateway: string | null;
-  readonly gateway6: string | null;
-  readonly netmask: string | null;
-  readonly dns: readonly string[] | null;
-  readonly mac: string | null;
-  readonly ipv6: boolean;
-  readonly generations: readonly PushStatus[];
-}
+/** What `vm.network()` reports: the network properties with qubesd's names, and what each service acknowledged. */
+export type NetworkView = Pick<QubeInfo, (typeof NETWORK_PROPERTIES)[number] | 'ipv6' | 'generations'>;
 
 /** Qubes features are strings; qubesadmin stores True as '1' and False as ''. */
 export type FeatureValue = string | boolean | number;
@@ -122,13 +113,27 @@ export class Domain {
     return (await this.prefs())[property];
   }
 
-  /** `null` resets netvm to none, and ip/ip6 to their planned addresses. */
+  /** `null` sets netvm to none (disconnected), and ip/ip6 back to their planned addresses; see resetProperty. */
   async setProperty(property: SettableProperty, value: string | boolean | null): Promise<PushBatch> {
     const request =
       property === 'provides_network'
         ? { name: this.name, property, value: value === true || value === 'True' || value === '1' }
         : { name: this.name, property, value: value === null ? null : String(value) };
     return new PushBatch(this.admin, (await this.admin.call(SetProperty, request)).pushes);
+  }
+
+  /**
+   * qubesadmin's `del vm.PROPERTY` (`qvm-prefs --default`): back to Qubes's
+   * default, e.g. netvm follows `default_netvm` again. Not the same as
+   * `setProperty('netvm', null)`, which disconnects the qube.
+   */
+  async resetProperty(property: string): Promise<PushBatch> {
+    return new PushBatch(this.admin, (await this.admin.call(ResetProperty, { name: this.name, property })).pushes);
+  }
+
+  /** qubesadmin's `vm.property_is_default(name)`: true while the property holds its default (qvm-prefs's `D`). */
+  async propertyIsDefault(property: string): Promise<boolean> {
+    return (await this.prefs()).defaults.includes(property);
   }
 
   async getNetvm(): Promise<Domain | null> {
@@ -143,17 +148,9 @@ export class Domain {
 
   async network(): Promise<NetworkView> {
     const p = await this.prefs();
-    return {
-      ip: p.ip,
-      ip6: p.ip6,
-      gateway: p.gateway,
-      gateway6: p.gateway6,
-      netmask: p.netmask,
-      dns: p.dns,
-      mac: p.mac,
-      ipv6: p.ipv6,
-      generations: p.generations,
-    };
+    const view: Partial<NetworkView> = { ipv6: p.ipv6, generations: p.generations };
+    for (const key of NETWORK_PROPERTIES) (view as Record<string, unknown>)[key] = p[key];
+    return view as NetworkView;
   }
 
   async isRunning(): Promise<boolean> {

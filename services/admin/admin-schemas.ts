@@ -82,7 +82,13 @@ export const PushResult = z.strictObject({
 });
 export type PushResult = z.infer<typeof PushResult>;
 
-/** A qube as `qvm-prefs` would show it, plus what qnet derived for its network. */
+const Address = z.string().max(64).nullable();
+
+/**
+ * A qube as `qvm-prefs` shows it: every property with qubesd's name and
+ * meaning (qubes/vm/mixin/net.py), plus what only qnet knows (`power`,
+ * `ipv6`, `generations`, `netmask`) under names qubesd does not use.
+ */
 export const QubeInfo = z.strictObject({
   name: AdminQubeName,
   qid: z.number().int(),
@@ -94,20 +100,46 @@ export const QubeInfo = z.strictObject({
   features: z.record(z.string().max(256), z.string().max(4096)),
   /** Admin API lines; null is Qubes's default (no firewall configured: accept all). */
   firewall: z.array(z.string().max(4096)).max(1024).nullable(),
-  ip: z.string().max(64).nullable(),
-  ip6: z.string().max(64).nullable(),
-  visible_ip: z.string().max(64).nullable(),
-  visible_ip6: z.string().max(64).nullable(),
-  /** The gateway this qube uses: its netvm's address (DESIGN §3), as in the pushed uplink. */
-  gateway: z.string().max(64).nullable(),
-  gateway6: z.string().max(64).nullable(),
-  netmask: z.string().max(64).nullable(),
-  dns: z.array(z.string().max(64)).max(4).nullable(),
+  ip: Address,
+  ip6: Address,
   mac: z.string().max(32).nullable(),
+  /** What a network-providing qube offers its clients: its own visible address (null unless it provides network). */
+  gateway: Address,
+  gateway6: Address,
+  visible_ip: Address,
+  visible_ip6: Address,
+  /** The qube's own default gateway: its netvm's `gateway`. */
+  visible_gateway: Address,
+  visible_gateway6: Address,
+  visible_netmask: Address,
+  /** DNS1 and DNS2, for a qube that has a netvm or provides network; qubesd prints them space-separated. */
+  dns: z.array(z.string().max(64)).max(4).nullable(),
+  /** qnet's extra: the host netmask of any networked qube (qubesd's `vm.netmask` attribute, not a property). */
+  netmask: Address,
+  /** qnet's extra: whether IPv6 is on for this qube (the `ipv6` feature walked up the netvm chain). */
   ipv6: z.boolean(),
+  /** Properties holding their default rather than a value set on the qube (qvm-prefs's `D`). */
+  defaults: z.array(z.string().max(64)).max(64),
   generations: z.array(PushStatus).max(3),
 });
 export type QubeInfo = z.infer<typeof QubeInfo>;
+
+/** The network properties, named as qubesd names them (qubes/vm/mixin/net.py), in qvm-prefs's order. */
+export const NETWORK_PROPERTIES = [
+  'dns',
+  'gateway',
+  'gateway6',
+  'ip',
+  'ip6',
+  'mac',
+  'netvm',
+  'provides_network',
+  'visible_gateway',
+  'visible_gateway6',
+  'visible_ip',
+  'visible_ip6',
+  'visible_netmask',
+] as const satisfies readonly (keyof QubeInfo)[];
 
 export const QnetdEvent = z.strictObject({
   seq: z.number().int().nonnegative(),

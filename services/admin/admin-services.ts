@@ -62,6 +62,18 @@ export const SetProperty = change(
   ]),
 );
 
+/** A Qubes property name (`netvm`, `default_dispvm`…): the key qubesd and the state file know it by. */
+export const PropertyName = z
+  .string()
+  .max(64)
+  .regex(/^[a-z][a-z0-9_]*$/, 'a property name is lowercase letters, digits and "_"');
+
+export const ResetProperty = change(
+  'ResetProperty',
+  'return a property to its default (qvm-prefs --default): netvm follows default_netvm again',
+  z.strictObject({ name: AdminQubeName, property: PropertyName }),
+);
+
 export const SetFeature = change(
   'SetFeature',
   'set a feature, or delete it with value null',
@@ -145,6 +157,7 @@ export const ADMIN_SERVICES = serviceRegistry([
   RemoveQube,
   SetPower,
   SetProperty,
+  ResetProperty,
   SetFeature,
   CheckFeatureWithNetvm,
   SetFirewall,

@@ -1,5 +1,5 @@
 import { UsageError, writeLine } from '../../../shared/cli/cli';
-import type { QubeInfo } from '../../../services/admin/admin-schemas';
+import { NETWORK_PROPERTIES, type QubeInfo } from '../../../services/admin/admin-schemas';
 import type { SettableProperty } from '../../sdk/domain';
 import {
   COMMON_OPTIONS,
@@ -12,27 +12,28 @@ import {
   WAIT_USAGE,
 } from './cli-kit';
 import { netvmArgument } from './qube-commands';
-import { cellText, formatTable } from './text-table';
+import { cellText } from './text-table';
 
 const SETTABLE: readonly SettableProperty[] = ['netvm', 'provides_network', 'ip', 'ip6'];
-/** Shown without --json, in qvm-prefs's alphabetical manner; the rest is in --json. */
-const SHOWN: readonly (keyof QubeInfo)[] = [
-  'dns',
-  'gateway',
-  'gateway6',
-  'ip',
-  'ip6',
-  'klass',
-  'mac',
-  'name',
-  'netmask',
-  'netvm',
-  'power',
-  'provides_network',
-  'qid',
-  'visible_ip',
-  'visible_ip6',
-];
+/** Shown without --json, as qvm-prefs lists them (alphabetically); qnet's extras are in --json. */
+const SHOWN: readonly (keyof QubeInfo)[] = (
+  [...NETWORK_PROPERTIES, 'klass', 'name', 'qid'] as (keyof QubeInfo)[]
+).sort();
+const PROPERTY_NAME_RE = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** A value as qvm-prefs prints it: Python's True/False, lists space-separated, None as nothing. */
+function prefsText(value: unknown): string {
+  return typeof value === 'boolean' ? (value ? 'True' : 'False') : cellText(value);
+}
+
+/** One qvm-prefs line: `NAME  D  VALUE` for a default, `NAME  -  VALUE` for a value set on the qube. */
+function prefsLines(info: QubeInfo): string {
+  const width = Math.max(...SHOWN.map((k) => k.length));
+  return SHOWN.map((k) => {
+    // name and qid are set on every qube but dom0, so never listed among the defaults.
+    return `${k.padEnd(width)}  ${info.defaults.includes(k) ? 'D' : '-'}  ${prefsText(info[k])}`.trimEnd();
+  }).join('\n');
+}
 
 function parseBool(text: string): boolean {
   if (/^(true|1|yes|on)$/i.test(text)) return true;
@@ -44,8 +45,9 @@ export const run = qnetCommand({
   usage: [
     'usage: qnet prefs QUBE [PROP [VALUE]] | qnet prefs QUBE --default PROP',
     '',
-    'Shows all properties, one property, or sets one (netvm, provides_network, ip, ip6).',
-    'netvm none (or empty) disconnects; --default (-D) returns PROP to its default.',
+    'Shows the properties as qvm-prefs does (D: at its default, -: set on the qube), one property,',
+    'or sets one (netvm, provides_network, ip, ip6). netvm none (or empty) disconnects;',
+    '--default (-D) returns PROP to its default (netvm follows default_netvm again).',
     ...COMMON_USAGE,
     ...WAIT_USAGE,
   ].join('\n'),
@@ -57,17 +59,7 @@ export const run = qnetCommand({
     if (prop === undefined) {
       const info = await vm.prefs();
       if (values.json) printJson(io, info);
-      else
-        writeLine(
-          io.stdout,
-          formatTable(
-            ['PROPERTY', 'VALUE'],
-            SHOWN.map((k) => [k, cellText(info[k])]),
-          )
-            .split('\n')
-            .slice(1)
-            .join('\n'),
-        );
+      else writeLine(io.stdout, prefsLines(info));
       return 0;
     }
     if (value === undefined && !values.default) {
@@ -76,8 +68,14 @@ export const run = qnetCommand({
         throw new UsageError(`no such property ${JSON.stringify(prop.slice(0, 32))}`);
       const v = info[prop as keyof QubeInfo];
       if (values.json) printJson(io, v);
-      else writeLine(io.stdout, cellText(v));
+      else writeLine(io.stdout, prefsText(v));
       return 0;
+    }
+    if (values.default) {
+      // qvm-prefs --default: qubesadmin's `del vm.PROP`, i.e. admin.vm.property.Reset.
+      if (!PROPERTY_NAME_RE.test(prop))
+        throw new UsageError(`invalid property name ${JSON.stringify(prop.slice(0, 32))}`);
+      return reportPushes(await vm.resetProperty(prop), io, values, { qube: name, property: prop, reset: true });
     }
     if (!SETTABLE.includes(prop as SettableProperty)) {
       throw new UsageError(
@@ -85,15 +83,8 @@ export const run = qnetCommand({
       );
     }
     const setting = prop as SettableProperty;
-    const next = values.default
-      ? setting === 'provides_network'
-        ? false
-        : null
-      : setting === 'provides_network'
-        ? parseBool(value!)
-        : setting === 'netvm'
-          ? netvmArgument(value!)
-          : value!;
+    const next =
+      setting === 'provides_network' ? parseBool(value!) : setting === 'netvm' ? netvmArgument(value!) : value!;
     return reportPushes(await vm.setProperty(setting, next), io, values, { qube: name, property: prop, value: next });
   },
 });

@@ -16,8 +16,9 @@ export interface QubePrefs {
   readonly provides_network: boolean;
   readonly ip: string | null;
   readonly ip6: string | null;
-  readonly gateway: string | null;
-  readonly gateway6: string | null;
+  /** The qube's own default gateway (its netvm's `gateway`), as qubesd names it. */
+  readonly visible_gateway: string | null;
+  readonly visible_gateway6: string | null;
   readonly dns: readonly string[] | null;
   readonly mac: string | null;
 }

@@ -58,20 +58,34 @@ describe('dom0-side qnet CLI against a real qnetd', function () {
       'ip',
       'ip6',
       'visible_ip',
+      'visible_ip6',
       'gateway',
       'gateway6',
+      'visible_gateway',
+      'visible_gateway6',
+      'visible_netmask',
       'netmask',
       'dns',
       'mac',
+      'defaults',
     ]) {
       assert.ok(key in prefs, key);
     }
     assert.deepEqual(prefs.dns, ['10.139.1.1', '10.139.1.2']);
-    assert.equal((await qnet(['prefs', 'work', 'gateway'])).stdout, '10.137.0.2\n');
+    // qubesd's meanings: a qube's own gateway is visible_gateway; gateway is what a provider offers.
+    assert.equal((await qnet(['prefs', 'work', 'visible_gateway'])).stdout, '10.137.0.2\n');
+    assert.equal((await qnet(['prefs', 'work', 'gateway'])).stdout, '\n');
+    assert.equal((await qnet(['prefs', 'sys-firewall', 'gateway'])).stdout, '10.137.0.2\n');
+    assert.equal((await qnet(['prefs', 'work', 'provides_network'])).stdout, 'False\n');
     assert.equal((await qnet(['prefs', 'work', 'netvm', 'sys-net'])).code, 0);
     assert.equal((await qnet(['prefs', 'work', 'netvm'])).stdout, 'sys-net\n');
     assert.equal((await qnet(['prefs', 'work', 'netvm', 'none'])).code, 0);
     assert.equal(await json(['prefs', 'work', 'netvm']), null);
+    assert.match((await qnet(['prefs', 'work'])).stdout, /^netvm +- *$/m);
+    // -D resets (here to the embedded store's default_netvm, None), which qvm-prefs then shows with D.
+    assert.equal((await qnet(['prefs', 'work', '-D', 'netvm'])).code, 0);
+    assert.match((await qnet(['prefs', 'work'])).stdout, /^netvm +D *$/m);
+    assert.equal((await qnet(['prefs', 'work', '-D', 'label'])).code, 65);
     assert.equal((await json<{ qid: number }>(['prefs', 'broken'])).qid, 40);
   });
 

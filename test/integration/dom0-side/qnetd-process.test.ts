@@ -76,12 +76,19 @@ describe('dom0-side qnetd process (real qnetd, qubes halted)', function () {
     assert.equal(await work.features.checkWithNetvm('ipv6'), '1');
     const net = await work.network();
     assert.deepEqual(
-      { ip: net.ip, ip6: net.ip6, gateway: net.gateway, gateway6: net.gateway6, dns: net.dns, ipv6: net.ipv6 },
+      {
+        ip: net.ip,
+        ip6: net.ip6,
+        visible_gateway: net.visible_gateway,
+        visible_gateway6: net.visible_gateway6,
+        dns: net.dns,
+        ipv6: net.ipv6,
+      },
       {
         ip: '10.137.0.3',
         ip6: 'fd09:24ef:4179::a89:3',
-        gateway: '10.137.0.1',
-        gateway6: 'fd09:24ef:4179::a89:1',
+        visible_gateway: '10.137.0.1',
+        visible_gateway6: 'fd09:24ef:4179::a89:1',
         dns: ['10.139.1.1', '10.139.1.2'],
         ipv6: true,
       },

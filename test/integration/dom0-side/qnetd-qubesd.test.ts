@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { silentLogger } from '../../../shared/logging/logger';
 import { parseDaemonConfig, type DaemonConfig } from '../../../dom0-side/daemon/daemon-config';
 import { buildQnetdContainer } from '../../../dom0-side/daemon/main';
@@ -8,6 +10,15 @@ import { Qubes } from '../../../dom0-side/sdk/index';
 import { FakeQubesd } from '../../fixtures/fake-qubesd';
 import { tempDir, waitFor } from '../../helpers/processes';
 import { fakeAgents, sent } from '../../unit/dom0-side/reconciler/fake-agents';
+
+/** Polls an async condition (qnetd follows qubesd's events asynchronously). */
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 describe('dom0-side qnetd --qubesd (in process, against the fake qubesd)', function () {
   let dir: ReturnType<typeof tempDir>;
@@ -77,5 +88,36 @@ describe('dom0-side qnetd --qubesd (in process, against the fake qubesd)', funct
     assert.ok(report.results.every((r) => r.outcome === 'done'));
     const work = agents.pushes.find((p) => p.target === 'work')!;
     assert.equal((work.request.uplink as { ip6: string }).ip6, 'fd09:24ef:4179::a89:a');
+  });
+
+  it('qnet prefs -D netvm sends admin.vm.property.Reset: back to default_netvm, shown with D, as qvm-prefs', async () => {
+    const cli = join(__dirname, '..', '..', '..', 'dom0-side', 'cli', 'main.js');
+    const qnet = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [cli, ...args, '--run-dir', join(dir.path, 'run')]);
+    const work = await app.domains.get('work');
+    assert.equal(await work.propertyIsDefault('netvm'), true);
+    await work.setNetvm('sys-net');
+    await until(async () => !(await work.propertyIsDefault('netvm')), 'netvm set on work');
+    await qnet('prefs', 'work', '-D', 'netvm', '--no-wait');
+    assert.deepEqual(
+      fake.callsOf('admin.vm.property.Reset').map((c) => [c.dest, c.arg]),
+      [['work', 'netvm']],
+    );
+    assert.deepEqual(
+      fake.callsOf('admin.vm.property.Set').map((c) => [c.dest, c.arg, c.payload.toString()]),
+      [['work', 'netvm', 'sys-net']],
+    );
+    assert.deepEqual(fake.getProperty('work', 'netvm'), { value: 'sys-firewall', type: 'vm', isDefault: true });
+    await until(() => work.propertyIsDefault('netvm'), 'qnetd follows the reset');
+    assert.equal((await work.getNetvm())!.name, 'sys-firewall');
+    const table = (await qnet('prefs', 'work')).stdout;
+    assert.match(table, /^netvm +D +sys-firewall$/m);
+    assert.match(table, /^provides_network +D +False$/m);
+    assert.match(table, /^visible_gateway +D +10\.137\.0\.3$/m);
+    assert.match(table, /^qid +- +10$/m);
+    // Any property resets through the SDK; one qubesd does not know is its error, not a silent no-op.
+    await work.resetProperty('mac');
+    assert.deepEqual(fake.callsOf('admin.vm.property.Reset').at(-1)?.arg, 'mac');
+    await assert.rejects(work.resetProperty('nosuch'), /QubesNoSuchPropertyError/);
   });
 });

@@ -19,12 +19,15 @@ export const configurationSection: DemoSection = {
         const def = (await ctx.probes.routes(q.name)).find((r) => r.dst === 'default');
         const want = `${prefs.ip}/32`;
         const pass =
-          eth0.v4.includes(want) && def?.gateway === prefs.gateway && eth0.mac === GUEST_MAC && prefs.netvm === q.netvm;
+          eth0.v4.includes(want) &&
+          def?.gateway === prefs.visible_gateway &&
+          eth0.mac === GUEST_MAC &&
+          prefs.netvm === q.netvm;
         lines.push(
           line(
             `${q.name}: eth0 as dom0 planned`,
             pass,
-            `prefs ip ${prefs.ip} gateway ${prefs.gateway} netvm ${prefs.netvm}; kernel eth0 ${eth0.mac} ` +
+            `prefs ip ${prefs.ip} visible_gateway ${prefs.visible_gateway} netvm ${prefs.netvm}; kernel eth0 ${eth0.mac} ` +
               `${eth0.v4.join(',') || 'no address'}, default via ${def?.gateway ?? 'none'}`,
           ),
         );

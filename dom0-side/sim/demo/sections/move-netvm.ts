@@ -50,7 +50,7 @@ export const moveNetvmSection: DemoSection = {
       line(
         `${CAST.work}: default route via ${CAST.net}`,
         prefs.netvm === CAST.net && def?.gateway === netPrefs.ip,
-        `prefs netvm ${prefs.netvm} gateway ${prefs.gateway}; kernel default via ${def?.gateway ?? 'none'}`,
+        `prefs netvm ${prefs.netvm} visible_gateway ${prefs.visible_gateway}; kernel default via ${def?.gateway ?? 'none'}`,
       ),
       line(
         `${CAST.net}: ${vif} serves ${CAST.work}; ${CAST.firewall} has no ${vif}`,
@@ -61,8 +61,8 @@ export const moveNetvmSection: DemoSection = {
       line(`${CAST.work}: still reaches the upstream`, tcp.ok, `tcp ${host}:${port} ${describeProbe(tcp)}`),
       line(
         `${CAST.work}: IPv6 still on, now through ${CAST.net}`,
-        tcp6.ok && prefs.gateway6 === netPrefs.ip6,
-        `gateway6 ${prefs.gateway6 ?? 'none'}; tcp [${UPSTREAM.services6[0]}]:${port} ${describeProbe(tcp6)}`,
+        tcp6.ok && prefs.visible_gateway6 === netPrefs.ip6,
+        `visible_gateway6 ${prefs.visible_gateway6 ?? 'none'}; tcp [${UPSTREAM.services6[0]}]:${port} ${describeProbe(tcp6)}`,
       ),
       line(
         `${CAST.work}: still resolves through ${VIRTUAL_DNS[0]} (one hop now)`,

@@ -64,8 +64,15 @@ describe('SocketQubesdClient against the fake qubesd', () => {
     );
   });
 
-  it('reports a call qubesd drops without a reply', async () => {
-    await assert.rejects(h.client.call({ method: 'admin.no.Such', dest: 'dom0' }), QubesdNoReplyError);
+  it('reports a call qubesd drops without a reply, and a ProtocolError it answers', async () => {
+    await assert.rejects(
+      h.client.call({ method: 'admin.no.Such', dest: 'dom0' }),
+      (err: unknown) => err instanceof QubesdError && err.excType === 'ProtocolError',
+    );
+    await assert.rejects(
+      h.client.call({ method: 'admin.vm.property.Set', arg: 'qid', dest: 'work', payload: '9' }),
+      QubesdNoReplyError,
+    );
     h.fake.failNext('admin.vm.List', 'abort');
     await assert.rejects(h.client.call({ method: 'admin.vm.List', dest: 'dom0' }), QubesdNoReplyError);
   });

@@ -1,3 +1,4 @@
+import { NETWORK_PROPERTIES, type QubeInfo } from '../../../../services/admin/admin-schemas';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../../../../shared/logging/logger';
 import { EventLog } from '../../../../dom0-side/admin/event-log';
@@ -77,28 +78,74 @@ describe('dom0-side/admin QnetAdmin', () => {
 });
 
 describe('dom0-side/admin toQubeInfo', () => {
-  it("derives a client's gateway, DNS and IPv6 from its netvm, and none for an unnetworked qube", () => {
+  const pick = (info: QubeInfo, keys: readonly (keyof QubeInfo)[]) => Object.fromEntries(keys.map((k) => [k, info[k]]));
+
+  it("names and computes the network properties as qubesd does: gateway is what a provider offers, visible_gateway the qube's own", () => {
     const inv = Inventory.of(
       defaultInstall().map((q) => (q.name === 'sys-net' ? { ...q, features: { ipv6: '1' } } : q)),
     );
     const snap = computeSnapshot(inv.with({ ...inv.get('personal')!, netvm: null }), 0);
-    const work = toQubeInfo(snap, snap.inventory.get('work')!, []);
-    assert.deepEqual(
-      [work.ip, work.ip6, work.gateway, work.gateway6, work.netmask, work.dns, work.mac],
-      [
-        '10.137.0.10',
-        'fd09:24ef:4179::a89:a',
-        '10.137.0.3',
-        'fd09:24ef:4179::a89:3',
-        '255.255.255.255',
-        ['10.139.1.1', '10.139.1.2'],
-        '00:16:3e:5e:6c:00',
-      ],
-    );
-    const lone = toQubeInfo(snap, snap.inventory.get('personal')!, []);
-    assert.deepEqual([lone.ip, lone.gateway, lone.dns, lone.mac], [null, null, null, null]);
-    const root = toQubeInfo(snap, snap.inventory.get('sys-net')!, []);
-    assert.deepEqual([root.ip, root.gateway, root.ipv6], ['10.137.0.2', null, true]);
+    const info = (name: string) => toQubeInfo(snap, snap.inventory.get(name)!, []);
+    assert.deepEqual(pick(info('work'), NETWORK_PROPERTIES), {
+      dns: ['10.139.1.1', '10.139.1.2'],
+      gateway: null,
+      gateway6: null,
+      ip: '10.137.0.10',
+      ip6: 'fd09:24ef:4179::a89:a',
+      mac: '00:16:3e:5e:6c:00',
+      netvm: 'sys-firewall',
+      provides_network: false,
+      visible_gateway: '10.137.0.3',
+      visible_gateway6: 'fd09:24ef:4179::a89:3',
+      visible_ip: '10.137.0.10',
+      visible_ip6: 'fd09:24ef:4179::a89:a',
+      visible_netmask: '255.255.255.255',
+    });
+    // A provider offers its own address; the root one has no gateway of its own but still gets DNS.
+    assert.deepEqual(pick(info('sys-firewall'), ['gateway', 'gateway6', 'visible_gateway', 'dns']), {
+      gateway: '10.137.0.3',
+      gateway6: 'fd09:24ef:4179::a89:3',
+      visible_gateway: '10.137.0.2',
+      dns: ['10.139.1.1', '10.139.1.2'],
+    });
+    assert.deepEqual(pick(info('sys-net'), ['gateway', 'visible_gateway', 'visible_netmask', 'dns', 'ipv6']), {
+      gateway: '10.137.0.2',
+      visible_gateway: null,
+      visible_netmask: null,
+      dns: ['10.139.1.1', '10.139.1.2'],
+      ipv6: true,
+    });
+    // Not networked: no address, gateway or DNS, but a mac like every qube.
+    assert.deepEqual(pick(info('personal'), ['ip', 'ip6', 'visible_gateway', 'dns', 'mac']), {
+      ip: null,
+      ip6: null,
+      visible_gateway: null,
+      dns: null,
+      mac: '00:16:3e:5e:6c:00',
+    });
+  });
+
+  it('follows the net.fake-* features and lists what holds its default (qvm-prefs D)', () => {
+    const base = Inventory.of(defaultInstall());
+    const inv = base.with({
+      ...base.get('work')!,
+      ip: '10.137.0.99',
+      netvmIsDefault: false,
+      features: {
+        'net.fake-ip': '192.168.1.5',
+        'net.fake-gateway': '192.168.1.1',
+        'net.fake-netmask': '255.255.255.0',
+      },
+    });
+    const work = toQubeInfo(computeSnapshot(inv, 0), inv.get('work')!, []);
+    assert.deepEqual(pick(work, ['ip', 'visible_ip', 'visible_gateway', 'visible_netmask']), {
+      ip: '10.137.0.99',
+      visible_ip: '192.168.1.5',
+      visible_gateway: '192.168.1.1',
+      visible_netmask: '255.255.255.0',
+    });
+    assert.ok(!work.defaults.includes('ip') && !work.defaults.includes('netvm'));
+    assert.ok(work.defaults.includes('mac') && work.defaults.includes('visible_gateway'));
   });
 });
 

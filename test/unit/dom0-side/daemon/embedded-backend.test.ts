@@ -40,6 +40,48 @@ describe('dom0-side/inventory EmbeddedInventoryBackend', () => {
     assert.throws(() => applyInventoryChange(inv, { kind: 'create', qube: qube('work', 50) }), /already exists/);
   });
 
+  it('resets a property to its default: netvm follows default_netvm again, provides_network False, ip planned', () => {
+    const withDefault = Inventory.of(defaultInstall(), { defaultNetvm: 'sys-firewall' });
+    let inv = applyInventoryChange(withDefault, { kind: 'set-netvm', name: 'work', netvm: null });
+    assert.equal(inv.get('work')!.netvm, null);
+    inv = applyInventoryChange(inv, { kind: 'reset-property', name: 'work', property: 'netvm' });
+    assert.equal(inv.get('work')!.netvm, 'sys-firewall');
+    assert.equal(inv.get('work')!.netvmIsDefault, true);
+    inv = applyInventoryChange(inv, { kind: 'set-address', name: 'work', family: 'ip', value: '10.1.2.3' });
+    inv = applyInventoryChange(inv, { kind: 'reset-property', name: 'work', property: 'ip' });
+    assert.equal(inv.get('work')!.ip, undefined);
+    // The default netvm itself does not follow itself.
+    inv = applyInventoryChange(inv, { kind: 'reset-property', name: 'sys-firewall', property: 'netvm' });
+    assert.equal(inv.get('sys-firewall')!.netvm, null);
+    inv = applyInventoryChange(inv, { kind: 'set-provides-network', name: 'work', value: true });
+    inv = applyInventoryChange(inv, { kind: 'reset-property', name: 'work', property: 'provides_network' });
+    assert.equal(inv.get('work')!.providesNetwork, false);
+    // A provider with clients cannot drop back to False; a property the store does not keep is refused.
+    assert.throws(
+      () => applyInventoryChange(inv, { kind: 'reset-property', name: 'sys-firewall', property: 'provides_network' }),
+      /does not provide network/,
+    );
+    assert.throws(
+      () => applyInventoryChange(inv, { kind: 'reset-property', name: 'work', property: 'label' }),
+      /not kept by qnet's embedded store/,
+    );
+    // Without a default_netvm (a fresh Qubes), a reset disconnects, as Qubes's default is None.
+    const none = applyInventoryChange(base(), { kind: 'reset-property', name: 'work', property: 'netvm' });
+    assert.equal(none.get('work')!.netvm, null);
+  });
+
+  it('moves the qubes that follow default_netvm when it changes, and keeps default_netvm from being removed', () => {
+    const followers = defaultInstall().map((q) => (q.name === 'work' ? { ...q, netvmIsDefault: true } : q));
+    const inv = Inventory.of(followers, { defaultNetvm: 'sys-firewall' }).withDefaultNetvm('sys-net');
+    assert.equal(inv.get('work')!.netvm, 'sys-net');
+    assert.equal(inv.get('personal')!.netvm, 'sys-firewall');
+    assert.throws(() => Inventory.of(defaultInstall(), { defaultNetvm: 'work' }), /does not provide network/);
+    const unused = Inventory.of(defaultInstall().concat(qube('sys-vpn', 30, { providesNetwork: true })), {
+      defaultNetvm: 'sys-vpn',
+    });
+    assert.throws(() => unused.without('sys-vpn'), /default_netvm/);
+  });
+
   it('picks the lowest free id', () => {
     assert.equal(freeId(base(), 'qid'), 1);
     assert.equal(freeId(Inventory.of([qube('a', 1), qube('b', 2)]), 'qid'), 3);

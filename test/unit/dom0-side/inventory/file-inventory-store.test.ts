@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseApiRule } from '../../../../dom0-side/firewall/parse-api-rule';
 import { FileInventoryStore } from '../../../../dom0-side/inventory/file-inventory-store';
 import { Inventory } from '../../../../dom0-side/inventory/inventory';
-import { toStoredText } from '../../../../dom0-side/inventory/inventory-codec';
+import { parseStoredText, toStoredText } from '../../../../dom0-side/inventory/inventory-codec';
 import {
   CorruptStateError,
   StateTooLargeError,
@@ -52,6 +52,21 @@ describe('dom0-side/inventory FileInventoryStore', () => {
     assert.equal(loaded.get('personal')?.firewall, undefined);
     const text = await readFile(path, 'utf8');
     assert.match(text, /"action=accept dsthost=example.org proto=tcp dstports=443-443 comment=web x"/);
+  });
+
+  it('round-trips default_netvm, which properties are at their default, and a mac', () => {
+    const qubes = defaultInstall().map((q) =>
+      q.name === 'work' ? { ...q, netvmIsDefault: true, providesNetworkIsDefault: true, mac: '00:16:3e:5e:6c:44' } : q,
+    );
+    const inv = Inventory.of(qubes, { defaultNetvm: 'sys-firewall' });
+    const text = toStoredText(inv);
+    assert.match(text, /"default_netvm": "sys-firewall"/);
+    const back = parseStoredText(text);
+    assert.equal(back.defaultNetvm, 'sys-firewall');
+    assert.deepEqual(back.get('work'), inv.get('work'));
+    assert.equal(back.get('personal')!.netvmIsDefault, undefined);
+    // A state file from before these fields still loads: no default_netvm, nothing at its default.
+    assert.equal(parseStoredText(toStoredText(Inventory.of(defaultInstall()))).defaultNetvm, null);
   });
 
   it('reports corrupt state clearly and leaves the file untouched', async () => {

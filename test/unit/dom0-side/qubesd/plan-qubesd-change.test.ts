@@ -41,6 +41,21 @@ describe('planQubesdChange', () => {
     assert.ok(!('ip6' in reset.next.get('work')!));
   });
 
+  it('resets netvm with property.Reset, back to default_netvm, not a Set to none', () => {
+    const current = Inventory.of(defaultInstall(), { defaultNetvm: 'sys-firewall' }).with({
+      ...Inventory.of(defaultInstall()).get('work')!,
+      netvm: 'sys-net',
+    });
+    const reset = planQubesdChange(current, { kind: 'reset-property', name: 'work', property: 'netvm' });
+    assert.deepEqual(reset.call, { method: 'admin.vm.property.Reset', arg: 'netvm', dest: 'work' });
+    assert.equal(reset.next.get('work')?.netvm, 'sys-firewall');
+    assert.equal(reset.next.get('work')?.netvmIsDefault, true);
+    // A property qnet does not model is still reset in qubesd; qnet's view stays as it was.
+    const label = planQubesdChange(current, { kind: 'reset-property', name: 'work', property: 'label' });
+    assert.deepEqual(label.call, { method: 'admin.vm.property.Reset', arg: 'label', dest: 'work' });
+    assert.equal(label.next.get('work')?.netvm, 'sys-net');
+  });
+
   it('sets and removes features', () => {
     const set = planQubesdChange(inv(), { kind: 'set-feature', name: 'sys-net', feature: 'ipv6', value: '1' });
     assert.deepEqual(set.call, { method: 'admin.vm.feature.Set', arg: 'ipv6', dest: 'sys-net', payload: '1' });
