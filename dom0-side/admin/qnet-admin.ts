@@ -2,7 +2,7 @@ import { inject, injectable } from 'tsyringe';
 import type { ChangeResult, QubeInfo } from '../../services/admin/admin-schemas';
 import { BadRequestError, NotFoundError, quote } from '../../shared/errors/qnet-error';
 import { Logger } from '../../shared/logging/logger';
-import { parseApiRule } from '../firewall/parse-api-rule';
+import { parseAdminRuleLine } from '../firewall/parse-api-rule';
 import { FirewallRuleError } from '../firewall/firewall-rule-error';
 import { freeId } from '../inventory/embedded-backend';
 import type { Inventory } from '../inventory/inventory';
@@ -85,7 +85,7 @@ export class QnetAdmin {
         ? null
         : lines.map((line, i) => {
             try {
-              return parseApiRule(line);
+              return parseAdminRuleLine(line);
             } catch (err) {
               if (err instanceof FirewallRuleError) throw new BadRequestError(`rule ${i}: ${err.message}`);
               throw err;
