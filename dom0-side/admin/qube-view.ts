@@ -26,6 +26,7 @@ export function toQubeInfo(snapshot: NetworkSnapshot, q: Qube, generations: Push
     power: q.power,
     features: { ...q.features },
     firewall: q.firewall === undefined ? null : q.firewall.map(toApiLine),
+    firewall_error: net?.firewallError?.slice(0, 1200) ?? null,
     ip,
     ip6,
     visible_ip: ip,

@@ -87,6 +87,15 @@ export class DomainFirewall {
     return firewall ?? ['action=accept'];
   }
 
+  /**
+   * Why qnet cannot send these rules, or null. When set, a live rule is one
+   * Qubes accepts but the provider could not install, and the qube's traffic
+   * is dropped, all of it, until the rules change.
+   */
+  async error(): Promise<string | null> {
+    return (await this.admin.call(GetQube, { name: this.vm })).firewall_error;
+  }
+
   async setRules(rules: readonly RuleInput[]): Promise<PushBatch> {
     const lines = rules.map((r) => (typeof r === 'string' ? r : toApiLine(r)));
     return new PushBatch(this.admin, (await this.admin.call(SetFirewall, { name: this.vm, rules: lines })).pushes);

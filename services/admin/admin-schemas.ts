@@ -56,6 +56,11 @@ export const QubeInfo = z.strictObject({
   features: z.record(z.string().max(256), z.string().max(4096)),
   /** Admin API lines; null is Qubes's default (no firewall configured: accept all). */
   firewall: z.array(z.string().max(4096)).max(1024).nullable(),
+  /**
+   * Why qnet cannot send this qube's firewall (a live rule Qubes accepts but
+   * the provider could not install); its traffic is then dropped, all of it.
+   */
+  firewall_error: z.string().max(1200).nullable(),
   ip: z.string().max(64).nullable(),
   ip6: z.string().max(64).nullable(),
   visible_ip: z.string().max(64).nullable(),

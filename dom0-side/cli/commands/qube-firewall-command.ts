@@ -67,7 +67,9 @@ const command = (clock: Clock) =>
       switch (action) {
         case 'list': {
           if (args.length) throw new UsageError('list takes no arguments');
-          const rules = await vm.firewall.getRules();
+          const [rules, error] = await Promise.all([vm.firewall.getRules(), vm.firewall.error()]);
+          if (error !== null)
+            writeLine(io.stderr, `qnet: warning: ${name}'s firewall fails closed (all dropped): ${error}`);
           if (values.json) printJson(io, rules);
           else
             writeLine(
