@@ -3,6 +3,7 @@ import { HOST_NETMASK, VIRTUAL_DNS } from '../../services/net-config';
 import { QUBE_MAC } from '../documents/build-documents';
 import type { NetworkSnapshot } from '../documents/network-snapshot';
 import { toApiLine } from '../firewall/rule-model';
+import { toFeaturePairs } from '../inventory/feature-record';
 import type { Qube } from '../inventory/qube';
 
 /**
@@ -24,7 +25,7 @@ export function toQubeInfo(snapshot: NetworkSnapshot, q: Qube, generations: Push
     netvm: q.netvm,
     provides_network: q.providesNetwork,
     power: q.power,
-    features: { ...q.features },
+    features: toFeaturePairs(q.features),
     firewall: q.firewall === undefined ? null : q.firewall.map(toApiLine),
     firewall_error: net?.firewallError?.slice(0, 1200) ?? null,
     ip,

@@ -6,6 +6,7 @@ import { Inventory } from './inventory';
 import type { InventoryBackend, InventoryBackendEvent, InventoryChange } from './inventory-backend';
 import { InventoryStore } from './inventory-store';
 import type { Qube } from './qube';
+import { withFeature } from './feature-record';
 
 function existing(inventory: Inventory, name: string): Qube {
   const q = inventory.get(name);
@@ -46,11 +47,7 @@ export function applyInventoryChange(inventory: Inventory, change: InventoryChan
     }
     case 'set-feature': {
       const q = existing(inventory, change.name);
-      const { [change.feature]: _old, ...features } = q.features;
-      return inventory.with({
-        ...q,
-        features: change.value === null ? features : { ...features, [change.feature]: change.value },
-      });
+      return inventory.with({ ...q, features: withFeature(q.features, change.feature, change.value) });
     }
     case 'set-firewall': {
       const { firewall: _old, ...rest } = existing(inventory, change.name);

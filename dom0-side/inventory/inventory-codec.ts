@@ -4,7 +4,14 @@ import { QnetError } from '../../shared/errors/qnet-error';
 import { parseApiRule } from '../firewall/parse-api-rule';
 import { toApiLine } from '../firewall/rule-model';
 import { Inventory } from './inventory';
+import { toFeaturePairs, toFeatureRecord } from './feature-record';
 import { QUBE_CLASSES, type Qube } from './qube';
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
 
 export const STATE_FORMAT = 'qnet-inventory';
 export const STATE_VERSION = 1;
@@ -21,7 +28,20 @@ const StoredQube = z.strictObject({
   dispid: z.number().int().optional(),
   netvm: z.string().max(64).nullable(),
   provides_network: z.boolean(),
-  features: z.record(z.string().max(256), z.string().max(4096)),
+  // Not z.record: it drops a key named __proto__, which is a valid feature name.
+  features: z.custom<Record<string, unknown>>(isPlainRecord, 'expected an object of features').transform((o, ctx) => {
+    const entries = Object.entries(o);
+    for (const [name, value] of entries) {
+      if (name.length > 256 || typeof value !== 'string' || value.length > 4096) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `feature ${JSON.stringify(name.slice(0, 64))}: not a string of at most 4096`,
+        });
+        return z.NEVER;
+      }
+    }
+    return toFeatureRecord(entries as [string, string][]);
+  }),
   tags: z.array(z.string().max(256)).max(256),
   firewall: z.array(z.string().max(4096)).max(1024).nullable(),
   power: z.enum(['running', 'halted']),
@@ -44,7 +64,7 @@ export function toStoredText(inventory: Inventory): string {
     ...(q.dispid !== undefined ? { dispid: q.dispid } : {}),
     netvm: q.netvm,
     provides_network: q.providesNetwork,
-    features: { ...q.features },
+    features: toFeatureRecord(toFeaturePairs(q.features)),
     tags: [...q.tags],
     firewall: q.firewall === undefined ? null : q.firewall.map(toApiLine),
     power: q.power,

@@ -8,6 +8,7 @@ import {
   SetProperty,
 } from '../../services/admin/admin-services';
 import { toApiLine, type FirewallRuleModel } from '../firewall/rule-model';
+import { toFeatureRecord, type FeatureRecord } from '../inventory/feature-record';
 import type { AdminConnection } from './admin-connection';
 import { PushBatch } from './push-batch';
 
@@ -39,11 +40,13 @@ export class DomainFeatures {
   async get<D>(name: string, fallback: D): Promise<string | D>;
   async get<D>(name: string, fallback?: D): Promise<string | D | undefined> {
     const { features } = await this.admin.call(GetQube, { name: this.vm });
-    return Object.prototype.hasOwnProperty.call(features, name) ? features[name] : fallback;
+    const found = features.find(([n]) => n === name);
+    return found ? found[1] : fallback;
   }
 
-  async all(): Promise<Readonly<Record<string, string>>> {
-    return (await this.admin.call(GetQube, { name: this.vm })).features;
+  /** Every feature, in an object without a prototype: `__proto__` is a name like any other. */
+  async all(): Promise<FeatureRecord> {
+    return toFeatureRecord((await this.admin.call(GetQube, { name: this.vm })).features);
   }
 
   async set(name: string, value: FeatureValue): Promise<PushBatch> {

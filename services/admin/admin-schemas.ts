@@ -1,8 +1,17 @@
 import { z } from 'zod';
+import { FeatureName, FeatureValue } from '../schemas/feature-name';
 import { Generation } from '../schemas/generation';
+import { QUBE_NAME_RE } from '../schemas/qube-name';
 
-/** Names as qnetd checks them itself; the inventory gives the precise reason a name is refused. */
-export const AdminQubeName = z.string().min(1).max(64);
+/**
+ * Qubes's name syntax, checked at the door: a name never starts with "-", so
+ * none can pass for an option in a qrexec-client or qvm-* command line.
+ */
+export const AdminQubeName = z
+  .string()
+  .min(1)
+  .max(31)
+  .regex(QUBE_NAME_RE, 'expected a qube name: a letter, then letters, digits, "_", "." or "-"');
 export const AdminService = z.enum(['qubes.NetConfig', 'qubes.FirewallSync', 'qubes.DnsUpdate']);
 export type AdminService = z.infer<typeof AdminService>;
 
@@ -53,7 +62,11 @@ export const QubeInfo = z.strictObject({
   netvm: AdminQubeName.nullable(),
   provides_network: z.boolean(),
   power: z.enum(['running', 'halted']),
-  features: z.record(z.string().max(256), z.string().max(4096)),
+  /**
+   * [name, value] pairs in name order. Not an object: a feature may be named
+   * `__proto__`, which object-shaped msgpack and JSON readers mangle or drop.
+   */
+  features: z.array(z.tuple([FeatureName, FeatureValue])).max(4096),
   /** Admin API lines; null is Qubes's default (no firewall configured: accept all). */
   firewall: z.array(z.string().max(4096)).max(1024).nullable(),
   /**

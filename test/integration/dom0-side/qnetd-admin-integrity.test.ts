@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { encode, unpackStrict } from '../../../shared/codec/strict-unpackr';
+import { Qubes } from '../../../dom0-side/sdk/index';
+import { rawSocketCall } from '../../helpers/processes';
+import { QnetdKit, runQnet } from './qnetd-kit';
+
+type Envelope = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };
+
+/** One admin call with bytes the SDK would never send (it checks requests itself first). */
+async function rawAdmin(kit: QnetdKit, service: string, request: unknown): Promise<Envelope> {
+  const { data } = await rawSocketCall(join(kit.runDir, 'qnetd.sock'), [
+    Buffer.concat([Buffer.from(`${service} dom0\0`), encode(request)]),
+  ]);
+  return unpackStrict(data) as Envelope;
+}
+
+function refused(reply: Envelope, message: RegExp): void {
+  assert.equal(reply.ok, false, JSON.stringify(reply));
+  if (!reply.ok) {
+    assert.equal(reply.error.code, 'BAD_REQUEST');
+    assert.match(reply.error.message, message);
+  }
+}
+
+// Issue 11 point 7: what qnetd acknowledges survives a restart, whatever the key;
+// what qubesd would refuse (or what only looks like an address or option) is refused at the door.
+describe('dom0-side qnetd admin API: untrusted keys and values (real qnetd)', function () {
+  let kit: QnetdKit;
+  let app: Qubes;
+  beforeEach(async () => {
+    kit = new QnetdKit();
+    await kit.start();
+    app = await Qubes.connect({ runDir: kit.runDir });
+    await app.domains.create('sys-net', { providesNetwork: true });
+    await app.domains.create('work', { netvm: 'sys-net' });
+  });
+  afterEach(async () => {
+    app.close();
+    await kit.dispose();
+  });
+
+  it('keeps features named __proto__, constructor and toString across a restart', async () => {
+    const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'ipv6'];
+    const work = await app.domains.get('work');
+    for (const name of names) await work.features.set(name, `v-${name}`);
+    const check = async () => {
+      const all = await (await app.domains.get('work')).features.all();
+      assert.deepEqual(Object.keys(all).sort(), [...names].sort());
+      for (const name of names) {
+        assert.equal(all[name], `v-${name}`);
+        assert.equal(await (await app.domains.get('work')).features.get(name), `v-${name}`);
+      }
+    };
+    await check();
+    app.close();
+    await kit.stop();
+    await kit.start();
+    app = await Qubes.connect({ runDir: kit.runDir });
+    await check();
+    const cli = await runQnet(kit, ['features', 'work', '__proto__']);
+    assert.equal(cli.stdout.trim(), 'v-__proto__');
+    await (await app.domains.get('work')).features.delete('__proto__');
+    assert.equal(await (await app.domains.get('work')).features.get('__proto__'), undefined);
+  });
+
+  it("refuses feature names outside qubesd's charset and values outside printable ASCII", async () => {
+    for (const feature of ['a b', 'caf\u00e9', 'x/y', 'a=b', '', '-\n']) {
+      refused(await rawAdmin(kit, 'qnet.admin.SetFeature', { name: 'work', feature, value: '1' }), /feature/);
+    }
+    refused(await rawAdmin(kit, 'qnet.admin.SetFeature', { name: 'work', feature: 'x', value: 'a\nb' }), /value/);
+    assert.deepEqual(await (await app.domains.get('work')).features.all(), Object.create(null));
+  });
+
+  it('refuses unusable own addresses and option-like names', async () => {
+    for (const value of ['0.0.0.0', '255.255.255.255', '224.0.0.1', '127.0.0.1', '0.1.2.3', '240.0.0.1']) {
+      refused(
+        await rawAdmin(kit, 'qnet.admin.SetProperty', { name: 'work', property: 'ip', value }),
+        /ip|address|network|reserved/,
+      );
+    }
+    for (const value of ['::', '::1', 'ff02::1', '::ffff:10.0.0.1']) {
+      refused(await rawAdmin(kit, 'qnet.admin.SetProperty', { name: 'work', property: 'ip6', value }), /address/);
+    }
+    for (const name of ['-d', '--help', '-work']) {
+      refused(await rawAdmin(kit, 'qnet.admin.Get', { name }), /qube name/);
+      refused(await rawAdmin(kit, 'qnet.admin.SetProperty', { name: 'work', property: 'netvm', value: name }), /name/);
+      refused(
+        await rawAdmin(kit, 'qnet.admin.Call', {
+          target: name,
+          service: 'qnet.Ping',
+          payload: new Uint8Array(1),
+          timeoutMs: 1000,
+          maxReplyBytes: 1024,
+        }),
+        /qube name/,
+      );
+    }
+    const ok = await rawAdmin(kit, 'qnet.admin.SetProperty', { name: 'work', property: 'ip', value: '10.1.2.3' });
+    assert.equal(ok.ok, true);
+    assert.equal(await (await app.domains.get('work')).getProperty('ip'), '10.1.2.3');
+  });
+});
