@@ -4,6 +4,7 @@ import { BadRequestError, NotFoundError, quote } from '../../shared/errors/qnet-
 import { Logger } from '../../shared/logging/logger';
 import { parseAdminRuleLine } from '../firewall/parse-api-rule';
 import { FirewallRuleError } from '../firewall/firewall-rule-error';
+import { firewallRevision } from '../firewall/firewall-revision';
 import { freeId } from '../inventory/embedded-backend';
 import type { Inventory } from '../inventory/inventory';
 import { InventoryBackend, type InventoryChange } from '../inventory/inventory-backend';
@@ -11,6 +12,7 @@ import type { Qube, QubeClass } from '../inventory/qube';
 import { Reconciler } from '../reconciler/reconciler';
 import { SerialQueue } from '../../shared/runtime/serial-queue';
 import { toQubeInfo } from './qube-view';
+import { RevisionConflictError } from './revision-conflict-error';
 
 export interface CreateRequest {
   readonly name: string;
@@ -79,7 +81,12 @@ export class QnetAdmin {
     });
   }
 
-  async setFirewall(name: string, lines: readonly string[] | null): Promise<ChangeResult> {
+  /**
+   * Replaces the rules; with `expectedRevision`, only while the rules are
+   * still those the caller read (checked in the change queue, so no other
+   * change can slip in between the check and the replace).
+   */
+  async setFirewall(name: string, lines: readonly string[] | null, expectedRevision?: string): Promise<ChangeResult> {
     const rules =
       lines === null
         ? null
@@ -91,7 +98,19 @@ export class QnetAdmin {
               throw err;
             }
           });
-    return this.change({ kind: 'set-firewall', name, rules });
+    return this.change((inventory) => {
+      if (expectedRevision !== undefined) {
+        const current = inventory.get(name);
+        if (!current) throw new NotFoundError(`no such qube ${quote(name, 32)}`);
+        const revision = firewallRevision(current.firewall);
+        if (revision !== expectedRevision) {
+          throw new RevisionConflictError(
+            `firewall of ${quote(name, 32)} changed since it was read (revision ${revision}, expected ${expectedRevision})`,
+          );
+        }
+      }
+      return { kind: 'set-firewall', name, rules };
+    });
   }
 
   push(qubes: readonly string[]): Promise<ChangeResult> {

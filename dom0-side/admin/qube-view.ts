@@ -2,6 +2,7 @@ import type { PushStatus, QubeInfo } from '../../services/admin/admin-schemas';
 import { HOST_NETMASK, VIRTUAL_DNS } from '../../services/net-config';
 import { QUBE_MAC } from '../documents/build-documents';
 import type { NetworkSnapshot } from '../documents/network-snapshot';
+import { firewallRevision } from '../firewall/firewall-revision';
 import { toApiLine } from '../firewall/rule-model';
 import { toFeaturePairs } from '../inventory/feature-record';
 import type { Qube } from '../inventory/qube';
@@ -28,6 +29,7 @@ export function toQubeInfo(snapshot: NetworkSnapshot, q: Qube, generations: Push
     features: toFeaturePairs(q.features),
     firewall: q.firewall === undefined ? null : q.firewall.map(toApiLine),
     firewall_error: net?.firewallError?.slice(0, 1200) ?? null,
+    firewall_revision: firewallRevision(q.firewall),
     ip,
     ip6,
     visible_ip: ip,

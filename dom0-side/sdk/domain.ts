@@ -11,6 +11,7 @@ import { toApiLine, type FirewallRuleModel } from '../firewall/rule-model';
 import { toFeatureRecord, type FeatureRecord } from '../inventory/feature-record';
 import type { AdminConnection } from './admin-connection';
 import { PushBatch } from './push-batch';
+import { RevisionConflictError } from './sdk-errors';
 
 /** What `vm.network()` reports: the effective addresses and what each service has acknowledged. */
 export interface NetworkView {
@@ -99,9 +100,40 @@ export class DomainFirewall {
     return (await this.admin.call(GetQube, { name: this.vm })).firewall_error;
   }
 
-  async setRules(rules: readonly RuleInput[]): Promise<PushBatch> {
+  /** The rules (as getRules shows them) with the revision to pass back to setRules for compare-and-set. */
+  async read(): Promise<{ rules: string[]; revision: string }> {
+    const info = await this.admin.call(GetQube, { name: this.vm });
+    return { rules: info.firewall ?? ['action=accept'], revision: info.firewall_revision };
+  }
+
+  /**
+   * Replaces the rules. With `expectedRevision` (from read()), only if they
+   * are unchanged since; otherwise RevisionConflictError.
+   */
+  async setRules(rules: readonly RuleInput[], opts: { expectedRevision?: string } = {}): Promise<PushBatch> {
     const lines = rules.map((r) => (typeof r === 'string' ? r : toApiLine(r)));
-    return new PushBatch(this.admin, (await this.admin.call(SetFirewall, { name: this.vm, rules: lines })).pushes);
+    const request = { name: this.vm, rules: lines, ...opts };
+    return new PushBatch(this.admin, (await this.admin.call(SetFirewall, request)).pushes);
+  }
+
+  /**
+   * Read, edit, replace, safely under concurrency: `edit` gets the current
+   * rules and returns the new list; the replace names the revision it read,
+   * and on a conflict the whole step runs again on fresh rules, so no rule
+   * another writer added or removed meanwhile is lost or revived.
+   */
+  async edit(edit: (rules: string[]) => readonly RuleInput[], opts: { attempts?: number } = {}): Promise<PushBatch> {
+    const attempts = opts.attempts ?? 50;
+    for (let attempt = 1; ; attempt++) {
+      const { rules, revision } = await this.read();
+      try {
+        return await this.setRules(edit(rules), { expectedRevision: revision });
+      } catch (err) {
+        if (!(err instanceof RevisionConflictError) || attempt >= attempts) throw err;
+        // Spread the retries of many concurrent writers so they do not collide again in lockstep.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 5 * attempt)));
+      }
+    }
   }
 
   /** Back to Qubes's default (no firewall configured: everything allowed). */

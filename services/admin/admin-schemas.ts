@@ -12,6 +12,9 @@ export const AdminQubeName = z
   .min(1)
   .max(31)
   .regex(QUBE_NAME_RE, 'expected a qube name: a letter, then letters, digits, "_", "." or "-"');
+/** An opaque digest of a qube's firewall rules (see SetFirewall's expectedRevision). */
+export const FirewallRevision = z.string().regex(/^[0-9a-f]{1,64}$/, 'expected a firewall revision');
+
 export const AdminService = z.enum(['qubes.NetConfig', 'qubes.FirewallSync', 'qubes.DnsUpdate']);
 export type AdminService = z.infer<typeof AdminService>;
 
@@ -74,6 +77,8 @@ export const QubeInfo = z.strictObject({
    * the provider could not install); its traffic is then dropped, all of it.
    */
   firewall_error: z.string().max(1200).nullable(),
+  /** Pass it back as SetFirewall's `expectedRevision` to replace the rules only if they are still these. */
+  firewall_revision: FirewallRevision,
   ip: z.string().max(64).nullable(),
   ip6: z.string().max(64).nullable(),
   visible_ip: z.string().max(64).nullable(),

@@ -2,7 +2,16 @@ import { z } from 'zod';
 import { defineService, serviceRegistry } from '../../shared/contract/define-service';
 import { FeatureName, FeatureValue } from '../schemas/feature-name';
 import { HostIpv4, HostIpv6 } from '../schemas/ip-address';
-import { AdminQubeName, ChangeResult, PushResult, PushStatus, PushTarget, QnetdEvent, QubeInfo } from './admin-schemas';
+import {
+  AdminQubeName,
+  ChangeResult,
+  FirewallRevision,
+  PushResult,
+  PushStatus,
+  PushTarget,
+  QnetdEvent,
+  QubeInfo,
+} from './admin-schemas';
 
 /**
  * qnetd's admin socket: one call per connection, root only. Every change
@@ -76,8 +85,10 @@ export const CheckFeatureWithNetvm = defineService({
 
 export const SetFirewall = change(
   'SetFirewall',
-  "replace a qube's firewall rules (Admin API lines); null returns to the default",
-  z.strictObject({ name: AdminQubeName, rules: Rules.nullable() }),
+  "replace a qube's firewall rules (Admin API lines); null returns to the default. With expectedRevision " +
+    '(the firewall_revision read before editing) the replace happens only if the rules are unchanged since, ' +
+    'else it fails with REVISION_CONFLICT',
+  z.strictObject({ name: AdminQubeName, rules: Rules.nullable(), expectedRevision: FirewallRevision.optional() }),
 );
 
 export const Push = change(

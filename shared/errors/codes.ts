@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   INTERNAL: { exit: 70 }, // a bug: details only in the log
   TIMEOUT: { exit: 75 }, // EX_TEMPFAIL
   UNAVAILABLE: { exit: 69 },
+  REVISION_CONFLICT: { exit: 75 }, // compare-and-set lost: the object changed since it was read; read again and retry
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

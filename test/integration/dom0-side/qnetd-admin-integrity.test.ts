@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { encode, unpackStrict } from '../../../shared/codec/strict-unpackr';
-import { Qubes } from '../../../dom0-side/sdk/index';
+import { Qubes, RevisionConflictError } from '../../../dom0-side/sdk/index';
 import { rawSocketCall } from '../../helpers/processes';
 import { QnetdKit, runQnet } from './qnetd-kit';
 
@@ -99,5 +99,61 @@ describe('dom0-side qnetd admin API: untrusted keys and values (real qnetd)', fu
     const ok = await rawAdmin(kit, 'qnet.admin.SetProperty', { name: 'work', property: 'ip', value: '10.1.2.3' });
     assert.equal(ok.ok, true);
     assert.equal(await (await app.domains.get('work')).getProperty('ip'), '10.1.2.3');
+  });
+});
+
+// Issue 11 point 6: concurrent read-edit-replace of one qube's firewall never loses an acknowledged rule.
+describe('dom0-side qnetd admin API: firewall compare-and-set (real qnetd, real qnet processes)', function () {
+  let kit: QnetdKit;
+  let app: Qubes;
+  beforeEach(async () => {
+    kit = new QnetdKit();
+    await kit.start();
+    app = await Qubes.connect({ runDir: kit.runDir });
+    await app.domains.create('sys-net', { providesNetwork: true });
+    await app.domains.create('work', { netvm: 'sys-net' });
+  });
+  afterEach(async () => {
+    app.close();
+    await kit.dispose();
+  });
+
+  it('refuses a replace that names a stale revision, with a typed error', async () => {
+    const fw = (await app.domains.get('work')).firewall;
+    const { rules, revision } = await fw.read();
+    assert.deepEqual(rules, ['action=accept']);
+    await fw.setRules(['action=drop'], { expectedRevision: revision });
+    const stale = fw.setRules([...rules, 'action=accept proto=tcp dstports=22'], { expectedRevision: revision });
+    await assert.rejects(
+      stale,
+      (err: unknown) => err instanceof RevisionConflictError && err.code === 'REVISION_CONFLICT',
+    );
+    assert.deepEqual(await fw.getRules(), ['action=drop']);
+    const cli = await runQnet(kit, ['firewall', 'work', 'add', 'accept', 'proto=tcp', 'dstports=22']);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.deepEqual(await fw.getRules(), ['action=drop', 'action=accept proto=tcp dstports=22-22']);
+  });
+
+  it('keeps every rule of 12 concurrent `qnet firewall work add` processes, and of concurrent dels', async () => {
+    const ports = Array.from({ length: 12 }, (_, i) => 1000 + i);
+    const adds = await Promise.all(
+      ports.map((p) => runQnet(kit, ['firewall', 'work', 'add', 'drop', 'proto=tcp', `dstports=${p}`])),
+    );
+    for (const r of adds) assert.equal(r.code, 0, r.stderr);
+    const fw = (await app.domains.get('work')).firewall;
+    const after = await fw.getRules();
+    assert.equal(after.length, 1 + ports.length);
+    for (const p of ports) assert.ok(after.includes(`action=drop proto=tcp dstports=${p}-${p}`), `rule for ${p} lost`);
+
+    const gone = ports.slice(0, 6);
+    const dels = await Promise.all(
+      gone.map((p) => runQnet(kit, ['firewall', 'work', 'del', 'drop', 'proto=tcp', `dstports=${p}`])),
+    );
+    for (const r of dels) assert.equal(r.code, 0, r.stderr);
+    const left = await fw.getRules();
+    assert.deepEqual(
+      left.filter((l) => l !== 'action=accept').sort(),
+      ports.slice(6).map((p) => `action=drop proto=tcp dstports=${p}-${p}`),
+    );
   });
 });
