@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode, unpackStrict } from '../../../shared/codec/strict-unpackr';
 import { Qubes, RevisionConflictError } from '../../../dom0-side/sdk/index';
@@ -155,5 +157,70 @@ describe('dom0-side qnetd admin API: firewall compare-and-set (real qnetd, real 
       left.filter((l) => l !== 'action=accept').sort(),
       ports.slice(6).map((p) => `action=drop proto=tcp dstports=${p}-${p}`),
     );
+  });
+});
+
+// Issue 11 points 8 and 10: state files qnetd did not write itself.
+describe('dom0-side qnetd state files: a FIFO in place, a lost generation ceiling (real qnetd)', function () {
+  let kit: QnetdKit;
+  beforeEach(() => {
+    kit = new QnetdKit();
+  });
+  afterEach(async () => {
+    await kit.dispose();
+  });
+
+  for (const file of ['inventory.json', 'generations.json']) {
+    it(`refuses a FIFO in place of ${file} at once, with one clear line, instead of hanging`, async () => {
+      mkdirSync(kit.stateDir, { recursive: true });
+      execFileSync('mkfifo', [join(kit.stateDir, file)]);
+      // generations.json is first read when a generation is needed: give qnetd a qube to push.
+      if (file === 'generations.json') {
+        writeFileSync(
+          join(kit.stateDir, 'inventory.json'),
+          JSON.stringify({
+            format: 'qnet-inventory',
+            version: 1,
+            qubes: [
+              {
+                ...{ name: 'sys-net', qid: 2, class: 'AppVM', netvm: null, provides_network: true },
+                ...{ features: {}, tags: [], firewall: null, power: 'running' },
+              },
+            ],
+          }),
+        );
+      }
+      const started = Date.now();
+      await assert.rejects(kit.start(), (err: Error) => {
+        assert.match(err.message, /qnetd exited with [1-9]/);
+        assert.match(kit.stderr, new RegExp(`${file.replace('.', '\\.')}.*cannot be read: it is a FIFO`));
+        return true;
+      });
+      assert.ok(Date.now() - started < 9000, 'qnetd gave up at once');
+      const errorLines = kit.stderr.split('\n').filter((l) => /FIFO/.test(l));
+      assert.equal(errorLines.length, 1, kit.stderr);
+    });
+  }
+
+  it('continues above every generation it handed out when generations.json is deleted beside the inventory', async () => {
+    await kit.start();
+    let app = await Qubes.connect({ runDir: kit.runDir });
+    await app.domains.create('sys-net', { providesNetwork: true });
+    await app.domains.create('work', { netvm: 'sys-net' });
+    for (const name of ['sys-net', 'work']) await (await app.domains.get(name)).start();
+    await (await (await app.domains.get('work')).features.set('x', '1')).wait({ timeoutMs: 10_000 });
+    const before = Math.max(...kit.pushes().map((p) => p.request.generation));
+    app.close();
+    await kit.stop();
+    rmSync(join(kit.stateDir, 'generations.json'));
+    const count = kit.pushes().length;
+    await kit.start();
+    app = await Qubes.connect({ runDir: kit.runDir });
+    await (await (await app.domains.get('sys-net')).firewall.setRules(['action=drop'])).wait({ timeoutMs: 10_000 });
+    const after = kit.pushes().slice(count);
+    assert.ok(after.length > 0);
+    for (const p of after) assert.ok(p.request.generation > before, `${p.request.generation} <= ${before}`);
+    assert.match(kit.stderr, /generation file .* is missing beside .*inventory\.json/);
+    app.close();
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseApiRule } from '../../../../dom0-side/firewall/parse-api-rule';
@@ -100,6 +100,20 @@ describe('dom0-side/inventory FileInventoryStore', () => {
     await assert.rejects(
       store().load(),
       (err: unknown) => err instanceof UnreadableStateError && /not a regular file/.test(err.message),
+    );
+  });
+
+  it('refuses a FIFO or a device in its place at once, naming what it is', async () => {
+    execFileSync('mkfifo', [path]);
+    await assert.rejects(
+      store().load(),
+      (err: unknown) => err instanceof UnreadableStateError && /it is a FIFO, not a regular file/.test(err.message),
+    );
+    await rm(path);
+    await symlink('/dev/zero', path);
+    await assert.rejects(
+      store().load(),
+      (err: unknown) => err instanceof UnreadableStateError && /it is a character device/.test(err.message),
     );
   });
 
