@@ -6,6 +6,7 @@ import { parseAdminRuleLine } from '../firewall/parse-api-rule';
 import { FirewallRuleError } from '../firewall/firewall-rule-error';
 import { firewallRevision } from '../firewall/firewall-revision';
 import { freeId } from '../inventory/embedded-backend';
+import { firewallLines } from '../inventory/firewall-lines';
 import type { Inventory } from '../inventory/inventory';
 import { InventoryBackend, type InventoryChange } from '../inventory/inventory-backend';
 import type { Qube, QubeClass } from '../inventory/qube';
@@ -102,7 +103,7 @@ export class QnetAdmin {
       if (expectedRevision !== undefined) {
         const current = inventory.get(name);
         if (!current) throw new NotFoundError(`no such qube ${quote(name, 32)}`);
-        const revision = firewallRevision(current.firewall);
+        const revision = firewallRevision(firewallLines(current));
         if (revision !== expectedRevision) {
           throw new RevisionConflictError(
             `firewall of ${quote(name, 32)} changed since it was read (revision ${revision}, expected ${expectedRevision})`,

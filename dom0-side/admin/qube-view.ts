@@ -3,8 +3,8 @@ import { HOST_NETMASK, VIRTUAL_DNS } from '../../services/net-config';
 import { QUBE_MAC } from '../documents/build-documents';
 import type { NetworkSnapshot } from '../documents/network-snapshot';
 import { firewallRevision } from '../firewall/firewall-revision';
-import { toApiLine } from '../firewall/rule-model';
 import { toFeaturePairs } from '../inventory/feature-record';
+import { firewallLines } from '../inventory/firewall-lines';
 import type { Qube } from '../inventory/qube';
 
 /**
@@ -27,9 +27,9 @@ export function toQubeInfo(snapshot: NetworkSnapshot, q: Qube, generations: Push
     provides_network: q.providesNetwork,
     power: q.power,
     features: toFeaturePairs(q.features),
-    firewall: q.firewall === undefined ? null : q.firewall.map(toApiLine),
+    firewall: firewallLines(q),
     firewall_error: net?.firewallError?.slice(0, 1200) ?? null,
-    firewall_revision: firewallRevision(q.firewall),
+    firewall_revision: firewallRevision(firewallLines(q)),
     ip,
     ip6,
     visible_ip: ip,

@@ -95,7 +95,9 @@ export function deriveNetwork(inventory: Inventory, nowMs: number): Map<string, 
   for (const q of inventory.list()) {
     const addrs = planAddresses(q);
     const on = ipv6.get(q.name) === true;
-    const rules = liveRules(q.firewall ?? DEFAULT_FIREWALL, nowMs);
+    const rules: LiveRules = q.unparsedFirewall
+      ? { rules: FAIL_CLOSED_RULES, key: canonicalJson(FAIL_CLOSED_RULES), error: q.unparsedFirewall.error }
+      : liveRules(q.firewall ?? DEFAULT_FIREWALL, nowMs);
     result.set(q.name, {
       name: q.name,
       qid: q.qid,

@@ -50,7 +50,7 @@ export function applyInventoryChange(inventory: Inventory, change: InventoryChan
       return inventory.with({ ...q, features: withFeature(q.features, change.feature, change.value) });
     }
     case 'set-firewall': {
-      const { firewall: _old, ...rest } = existing(inventory, change.name);
+      const { firewall: _old, unparsedFirewall: _unparsed, ...rest } = existing(inventory, change.name);
       return inventory.with(change.rules === null ? rest : { ...rest, firewall: change.rules });
     }
     case 'set-power':

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { describeIssue } from '../../shared/errors/describe-issue';
 import { QnetError } from '../../shared/errors/qnet-error';
 import { parseApiRule } from '../firewall/parse-api-rule';
-import { toApiLine } from '../firewall/rule-model';
+import { FirewallRuleError } from '../firewall/firewall-rule-error';
+import { type FirewallRuleModel } from '../firewall/rule-model';
+import { firewallLines } from './firewall-lines';
 import { Inventory } from './inventory';
 import { toFeaturePairs, toFeatureRecord } from './feature-record';
 import { QUBE_CLASSES, type Qube } from './qube';
@@ -66,7 +68,7 @@ export function toStoredText(inventory: Inventory): string {
     provides_network: q.providesNetwork,
     features: toFeatureRecord(toFeaturePairs(q.features)),
     tags: [...q.tags],
-    firewall: q.firewall === undefined ? null : q.firewall.map(toApiLine),
+    firewall: firewallLines(q),
     power: q.power,
     ...(q.ip !== undefined ? { ip: q.ip } : {}),
     ...(q.ip6 !== undefined ? { ip6: q.ip6 } : {}),
@@ -104,21 +106,31 @@ function fromStored(s: StoredQube): Qube {
     providesNetwork: s.provides_network,
     features: s.features,
     tags: s.tags,
-    ...(s.firewall !== null
-      ? {
-          firewall: s.firewall.map((line, i) => {
-            try {
-              return parseApiRule(line);
-            } catch (err) {
-              throw new InvalidStateTextError(
-                `qube ${JSON.stringify(s.name)}: firewall rule ${i}: ${err instanceof Error ? err.message : String(err)}`,
-              );
-            }
-          }),
-        }
-      : {}),
+    ...(s.firewall !== null ? storedFirewall(s.firewall) : {}),
     power: s.power,
     ...(s.ip !== undefined ? { ip: s.ip } : {}),
     ...(s.ip6 !== undefined ? { ip6: s.ip6 } : {}),
   };
+}
+
+/**
+ * Stored rules back to models. A line this version refuses (older qnet took
+ * dstports=65536 and a negative expire=, as older qubesd did) must not make
+ * the whole inventory unreadable: that qube keeps its lines as written and
+ * its firewall fails closed until someone replaces them.
+ */
+function storedFirewall(lines: readonly string[]): Pick<Qube, 'firewall' | 'unparsedFirewall'> {
+  const firewall: FirewallRuleModel[] = [];
+  for (const [i, line] of lines.entries()) {
+    try {
+      firewall.push(parseApiRule(line));
+    } catch (err) {
+      if (!(err instanceof FirewallRuleError)) throw err;
+      return {
+        firewall: [],
+        unparsedFirewall: { lines: [...lines], error: `stored rule ${i} is refused: ${err.message}` },
+      };
+    }
+  }
+  return { firewall };
 }

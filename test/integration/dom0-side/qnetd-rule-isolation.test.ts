@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Qubes } from '../../../dom0-side/sdk/index';
 import { QnetdKit, runQnet, type RecordedPush } from './qnetd-kit';
 
@@ -89,5 +91,55 @@ describe('dom0-side qnetd: one qube never takes down the inventory (real qnetd, 
     assert.deepEqual(table.get('personal')!.rules, [{ action: 'drop' }]);
     assert.deepEqual(table.get('work')!.rules, [{ action: 'drop' }]);
     assert.equal(table.get('disp0')!.ip, '10.138.0.0');
+  });
+});
+
+describe('dom0-side qnetd: a stored rule this version refuses (real qnetd)', function () {
+  let kit: QnetdKit;
+  afterEach(async () => {
+    await kit.dispose();
+  });
+
+  it('starts, keeps the line verbatim, fails only that qube closed, and lets a replace fix it', async () => {
+    kit = new QnetdKit();
+    mkdirSync(kit.stateDir, { recursive: true });
+    const stored = (name: string, extra: object) => ({
+      ...{ name, class: 'AppVM', features: {}, tags: [], firewall: null, power: 'running' },
+      ...extra,
+    });
+    // Written by qnet 0.1, which took port 65536 as qubesd once did; qubesd 4.4 refuses it.
+    const old = 'action=accept proto=tcp dstports=1-65536';
+    writeFileSync(
+      join(kit.stateDir, 'inventory.json'),
+      JSON.stringify({
+        format: 'qnet-inventory',
+        version: 1,
+        qubes: [
+          stored('sys-firewall', { qid: 2, netvm: null, provides_network: true }),
+          stored('work', { qid: 3, netvm: 'sys-firewall', provides_network: false, firewall: [old] }),
+          stored('personal', { qid: 4, netvm: 'sys-firewall', provides_network: false }),
+        ],
+      }),
+    );
+    await kit.start();
+    const app = await Qubes.connect({ runDir: kit.runDir });
+    try {
+      const work = await app.domains.get('work');
+      assert.deepEqual(await work.firewall.getRules(), [old]);
+      assert.match((await work.firewall.error())!, /^stored rule 0 is refused: dstports: ports out of range/);
+      const batch = await (await app.domains.get('personal')).firewall.setRules(['action=drop']);
+      assert.equal((await batch.wait({ timeoutMs: 10_000 })).complete, true);
+      const table = lastFirewall(kit.pushes(), 'sys-firewall');
+      assert.deepEqual(table.get('work')!.rules, [{ action: 'drop' }]);
+      assert.deepEqual(table.get('personal')!.rules, [{ action: 'drop' }]);
+      assert.deepEqual(JSON.parse(readFileSync(join(kit.stateDir, 'inventory.json'), 'utf8')).qubes[2].firewall, [old]);
+      await (await work.firewall.edit(() => ['action=accept proto=tcp dstports=1-65535'])).wait({ timeoutMs: 10_000 });
+      assert.equal(await work.firewall.error(), null);
+      assert.deepEqual(lastFirewall(kit.pushes(), 'sys-firewall').get('work')!.rules, [
+        { action: 'accept', proto: 'tcp', dstports: { from: 1, to: 65535 } },
+      ]);
+    } finally {
+      app.close();
+    }
   });
 });
