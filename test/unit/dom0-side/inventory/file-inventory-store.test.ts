@@ -64,13 +64,6 @@ describe('dom0-side/inventory FileInventoryStore', () => {
         toStoredText(Inventory.of([qube('a', 1)])).replace('"netvm": null', '"netvm": "ghost"'),
         /netvm "ghost" does not exist/,
       ],
-      [
-        toStoredText(Inventory.of([qube('a', 1, { firewall: [] })])).replace(
-          '"firewall": []',
-          '"firewall": ["action=maybe"]',
-        ),
-        /firewall rule 0: action/,
-      ],
     ];
     for (const [text, reason] of cases) {
       await writeFile(path, text);
@@ -84,6 +77,22 @@ describe('dom0-side/inventory FileInventoryStore', () => {
     }
     await writeFile(path, Buffer.from([0x7b, 0xff, 0xfe, 0x7d]));
     await assert.rejects(store().load(), /not UTF-8/);
+  });
+
+  it('loads a stored rule it now refuses as that qube failing closed, keeping the line verbatim', async () => {
+    const text = toStoredText(Inventory.of([qube('a', 1, { firewall: [] })])).replace(
+      '"firewall": []',
+      '"firewall": ["action=maybe", "action=accept"]',
+    );
+    await writeFile(path, text);
+    const a = (await store().load()).get('a')!;
+    assert.deepEqual(a.firewall, []);
+    assert.deepEqual(a.unparsedFirewall, {
+      lines: ['action=maybe', 'action=accept'],
+      error: 'stored rule 0 is refused: action: expected accept or drop, got "maybe"',
+    });
+    await store().save(await store().load());
+    assert.match(await readFile(path, 'utf8'), /"action=maybe",\s*"action=accept"/);
   });
 
   it('refuses a state file above the cap, and refuses to write one', async () => {
