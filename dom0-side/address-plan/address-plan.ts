@@ -10,9 +10,9 @@ const IPV6_DISP_GROUP = 'a8a';
  * The last two octets for an id. Below 255 this is Qubes's plain split of
  * the id; above, the id wraps every 254 so no address ends in .0 or .255.
  */
-export function idToOctets(id: number): [number, number] {
-  if (!Number.isInteger(id) || id < 1 || id > MAX_QUBE_ID)
-    throw new RangeError(`id out of range 1-${MAX_QUBE_ID}: ${id}`);
+export function idToOctets(id: number, min = 1): [number, number] {
+  if (!Number.isInteger(id) || id < min || id > MAX_QUBE_ID)
+    throw new RangeError(`id out of range ${min}-${MAX_QUBE_ID}: ${id}`);
   if (id < 255) return [id >> 8, id & 255];
   return [Math.floor((id - 1) / 254), ((id - 1) % 254) + 1];
 }
@@ -22,8 +22,11 @@ export function qubeIpv4(qid: number): string {
   return `10.137.${a}.${b}`;
 }
 
+/** qubesd draws dispids from 0-9999; dispid 0 gets 10.138.0.0, as in Qubes (a /32 host address is fine). */
+export const MIN_DISPID = 0;
+
 export function dispIpv4(dispid: number): string {
-  const [a, b] = idToOctets(dispid);
+  const [a, b] = idToOctets(dispid, MIN_DISPID);
   return `10.138.${a}.${b}`;
 }
 
@@ -34,7 +37,7 @@ export function qubeIpv6(qid: number): string {
 }
 
 export function dispIpv6(dispid: number): string {
-  idToOctets(dispid);
+  idToOctets(dispid, MIN_DISPID);
   return `${IPV6_PREFIX}${IPV6_DISP_GROUP}:${dispid.toString(16)}`;
 }
 

@@ -54,7 +54,7 @@ export class AdminHandlers {
         qnet.change({ kind: 'set-feature', name: req.name, feature: req.feature, value: req.value }),
       ),
       handler(admin.CheckFeatureWithNetvm, (req) => ({ value: qnet.checkWithNetvm(req.name, req.feature) })),
-      handler(admin.SetFirewall, (req) => qnet.setFirewall(req.name, req.rules)),
+      handler(admin.SetFirewall, (req) => qnet.setFirewall(req.name, req.rules, req.expectedRevision)),
       handler(admin.Push, (req) => qnet.push(req.qubes)),
       handler(admin.Status, () => ({ rows: reconciler.status() })),
       handler(admin.WaitPushes, (req) => reconciler.wait(req.targets, req.timeoutMs)),

@@ -2,15 +2,18 @@ import { inject, injectable } from 'tsyringe';
 import type { ChangeResult, QubeInfo } from '../../services/admin/admin-schemas';
 import { BadRequestError, NotFoundError, quote } from '../../shared/errors/qnet-error';
 import { Logger } from '../../shared/logging/logger';
-import { parseApiRule } from '../firewall/parse-api-rule';
+import { parseAdminRuleLine } from '../firewall/parse-api-rule';
 import { FirewallRuleError } from '../firewall/firewall-rule-error';
+import { firewallRevision } from '../firewall/firewall-revision';
 import { freeId } from '../inventory/embedded-backend';
+import { firewallLines } from '../inventory/firewall-lines';
 import type { Inventory } from '../inventory/inventory';
 import { InventoryBackend, type InventoryChange } from '../inventory/inventory-backend';
 import type { Qube, QubeClass } from '../inventory/qube';
 import { Reconciler } from '../reconciler/reconciler';
 import { SerialQueue } from '../../shared/runtime/serial-queue';
 import { toQubeInfo } from './qube-view';
+import { RevisionConflictError } from './revision-conflict-error';
 
 export interface CreateRequest {
   readonly name: string;
@@ -81,19 +84,36 @@ export class QnetAdmin {
     });
   }
 
-  async setFirewall(name: string, lines: readonly string[] | null): Promise<ChangeResult> {
+  /**
+   * Replaces the rules; with `expectedRevision`, only while the rules are
+   * still those the caller read (checked in the change queue, so no other
+   * change can slip in between the check and the replace).
+   */
+  async setFirewall(name: string, lines: readonly string[] | null, expectedRevision?: string): Promise<ChangeResult> {
     const rules =
       lines === null
         ? null
         : lines.map((line, i) => {
             try {
-              return parseApiRule(line);
+              return parseAdminRuleLine(line);
             } catch (err) {
               if (err instanceof FirewallRuleError) throw new BadRequestError(`rule ${i}: ${err.message}`);
               throw err;
             }
           });
-    return this.change({ kind: 'set-firewall', name, rules });
+    return this.change((inventory) => {
+      if (expectedRevision !== undefined) {
+        const current = inventory.get(name);
+        if (!current) throw new NotFoundError(`no such qube ${quote(name, 32)}`);
+        const revision = firewallRevision(firewallLines(current));
+        if (revision !== expectedRevision) {
+          throw new RevisionConflictError(
+            `firewall of ${quote(name, 32)} changed since it was read (revision ${revision}, expected ${expectedRevision})`,
+          );
+        }
+      }
+      return { kind: 'set-firewall', name, rules };
+    });
   }
 
   push(qubes: readonly string[]): Promise<ChangeResult> {

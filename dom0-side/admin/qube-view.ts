@@ -3,7 +3,9 @@ import { HOST_NETMASK, VIRTUAL_DNS } from '../../services/net-config';
 import { planAddresses } from '../address-plan/address-plan';
 import { QUBE_MAC } from '../documents/build-documents';
 import type { NetworkSnapshot } from '../documents/network-snapshot';
-import { toApiLine } from '../firewall/rule-model';
+import { firewallRevision } from '../firewall/firewall-revision';
+import { toFeaturePairs } from '../inventory/feature-record';
+import { firewallLines } from '../inventory/firewall-lines';
 import type { Qube } from '../inventory/qube';
 
 /** Computed by qubesd on every read (stateless properties, and the class): never set, so always at their default. */
@@ -95,8 +97,10 @@ export function toQubeInfo(snapshot: NetworkSnapshot, q: Qube, generations: Push
     klass: q.klass,
     dispid: q.dispid ?? null,
     power: q.power,
-    features: { ...q.features },
-    firewall: q.firewall === undefined ? null : q.firewall.map(toApiLine),
+    features: toFeaturePairs(q.features),
+    firewall: firewallLines(q),
+    firewall_error: net?.firewallError?.slice(0, 1200) ?? null,
+    firewall_revision: firewallRevision(firewallLines(q)),
     ...networkProperties(snapshot, q),
     netmask: q.netvm !== null || q.providesNetwork ? HOST_NETMASK : null,
     ipv6: net?.ipv6 ?? false,

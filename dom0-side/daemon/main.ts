@@ -39,6 +39,7 @@ import {
   GenerationCeilingStore,
   GenerationCounter,
   GenerationStatePath,
+  GenerationWitnessPaths,
 } from '../reconciler/generation-counter';
 import { Reconciler } from '../reconciler/reconciler';
 import { DEFAULT_RECONCILER_OPTIONS, ReconcilerOptions } from '../reconciler/reconciler-options';
@@ -105,6 +106,7 @@ export function buildQnetdContainer(config: DaemonConfig, env: NodeJS.ProcessEnv
     c.register(InventoryBackend, { useClass: EmbeddedInventoryBackend }, singleton);
   }
   c.register(GenerationStatePath, { useValue: join(config.stateDir, GENERATION_FILE_NAME) });
+  c.register(GenerationWitnessPaths, { useValue: config.qubesd ? [] : [join(config.stateDir, STATE_FILE_NAME)] });
   c.register(GenerationCeilingStore, { useClass: FileGenerationCeilingStore }, singleton);
   c.register(GenerationCounter, { useClass: GenerationCounter }, singleton);
 

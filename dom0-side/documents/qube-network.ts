@@ -1,6 +1,7 @@
 import type { FirewallRule } from '../../services/schemas/firewall-rule';
 import { planAddresses } from '../address-plan/address-plan';
 import { DEFAULT_FIREWALL, isRuleExpired, type FirewallRuleModel } from '../firewall/rule-model';
+import { UnrepresentableRuleError } from '../firewall/firewall-rule-error';
 import { toWireRule } from '../firewall/to-wire-rule';
 import type { Inventory } from '../inventory/inventory';
 import { effectiveIpv6 } from '../ipv6/effective-ipv6';
@@ -21,39 +22,70 @@ export interface QubeNetwork {
   readonly rules: readonly FirewallRule[];
   /** canonicalJson(rules), so a rule change is one string comparison. */
   readonly rulesKey: string;
+  /**
+   * Why this qube's rules could not be sent (a live rule Qubes accepts but
+   * the wire cannot carry); its firewall is then drop-all, and only its own.
+   */
+  readonly firewallError?: string;
+}
+
+/** What a client gets when one of its live rules cannot be sent: Qubes's agent falls back to the same. */
+export const FAIL_CLOSED_RULES: readonly FirewallRule[] = Object.freeze([Object.freeze({ action: 'drop' as const })]);
+
+type ConvertedRule =
+  | { readonly rule: FirewallRuleModel; readonly wire: FirewallRule }
+  | { readonly rule: FirewallRuleModel; readonly error: string };
+
+interface LiveRules {
+  readonly rules: readonly FirewallRule[];
+  readonly key: string;
+  readonly error?: string;
 }
 
 interface ConvertedRules {
-  readonly pairs: readonly { rule: FirewallRuleModel; wire: FirewallRule }[];
+  readonly pairs: readonly ConvertedRule[];
   /** Wire rules and their canonical text when none can expire: the common case needs no per-snapshot work. */
-  readonly permanent?: { readonly rules: readonly FirewallRule[]; readonly key: string };
+  readonly permanent?: LiveRules;
 }
 
 // Qube records are immutable and shared between successive inventories, so a
 // rule list converts once however many snapshots see it.
 const converted = new WeakMap<readonly FirewallRuleModel[], ConvertedRules>();
 
+function convertRule(rule: FirewallRuleModel, index: number): ConvertedRule {
+  try {
+    return { rule, wire: toWireRule(rule) };
+  } catch (err) {
+    if (err instanceof UnrepresentableRuleError) return { rule, error: `rule ${index}: ${err.message}` };
+    throw err;
+  }
+}
+
+/** The live rules in wire form; one that cannot be sent turns the whole list into drop-all. */
+function toLiveRules(pairs: readonly ConvertedRule[]): LiveRules {
+  const wire: FirewallRule[] = [];
+  for (const p of pairs) {
+    if ('error' in p) return { rules: FAIL_CLOSED_RULES, key: canonicalJson(FAIL_CLOSED_RULES), error: p.error };
+    wire.push(p.wire);
+  }
+  return { rules: wire, key: canonicalJson(wire) };
+}
+
 function convert(rules: readonly FirewallRuleModel[]): ConvertedRules {
   let entry = converted.get(rules);
   if (!entry) {
-    const pairs = rules.map((rule) => ({ rule, wire: toWireRule(rule) }));
-    const wire = pairs.map((p) => p.wire);
-    entry = rules.some((r) => r.expire !== undefined)
-      ? { pairs }
-      : { pairs, permanent: { rules: wire, key: canonicalJson(wire) } };
+    const pairs = rules.map(convertRule);
+    entry = rules.some((r) => r.expire !== undefined) ? { pairs } : { pairs, permanent: toLiveRules(pairs) };
     converted.set(rules, entry);
   }
   return entry;
 }
 
-function liveRules(
-  rules: readonly FirewallRuleModel[],
-  nowMs: number,
-): { rules: readonly FirewallRule[]; key: string } {
+function liveRules(rules: readonly FirewallRuleModel[], nowMs: number): LiveRules {
   const entry = convert(rules);
   if (entry.permanent) return entry.permanent;
-  const live = entry.pairs.filter(({ rule }) => !isRuleExpired(rule, nowMs)).map(({ wire }) => wire);
-  return { rules: live, key: canonicalJson(live) };
+  // An expired rule is gone, so one that could not be sent no longer matters.
+  return toLiveRules(entry.pairs.filter(({ rule }) => !isRuleExpired(rule, nowMs)));
 }
 
 /** Resolves every qube of the inventory; O(n). */
@@ -63,7 +95,9 @@ export function deriveNetwork(inventory: Inventory, nowMs: number): Map<string, 
   for (const q of inventory.list()) {
     const addrs = planAddresses(q);
     const on = ipv6.get(q.name) === true;
-    const rules = liveRules(q.firewall ?? DEFAULT_FIREWALL, nowMs);
+    const rules: LiveRules = q.unparsedFirewall
+      ? { rules: FAIL_CLOSED_RULES, key: canonicalJson(FAIL_CLOSED_RULES), error: q.unparsedFirewall.error }
+      : liveRules(q.firewall ?? DEFAULT_FIREWALL, nowMs);
     result.set(q.name, {
       name: q.name,
       qid: q.qid,
@@ -75,6 +109,7 @@ export function deriveNetwork(inventory: Inventory, nowMs: number): Map<string, 
       running: q.power === 'running',
       rules: rules.rules,
       rulesKey: rules.key,
+      ...(rules.error !== undefined ? { firewallError: rules.error } : {}),
     });
   }
   return result;
@@ -89,7 +124,8 @@ export function sameQubeNetwork(a: QubeNetwork, b: QubeNetwork): boolean {
     a.netvm === b.netvm &&
     a.providesNetwork === b.providesNetwork &&
     a.running === b.running &&
-    a.rulesKey === b.rulesKey
+    a.rulesKey === b.rulesKey &&
+    a.firewallError === b.firewallError
   );
 }
 

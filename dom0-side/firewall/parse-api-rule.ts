@@ -20,21 +20,16 @@ const DSTHOST_ALIASES = new Set(['dst4', 'dst6', 'dstname']);
 
 type RawRule = Map<string, string>;
 
-/** \n \v \f \r and the ASCII file/group/record separators. */
-const PYTHON_LINE_BREAKS = new Set([0x0a, 0x0b, 0x0c, 0x0d, 0x1c, 0x1d, 0x1e]);
-
 /**
  * Splits an Admin API line the way `Rule.from_api_string` does: everything
  * after the first `comment=` is the comment, the rest is single-space
  * separated `key=value` (two spaces in a row make an empty, invalid option).
+ * Line breaks are the list's business (see parseAdminRuleLine).
  */
 export function splitApiRule(untrustedLine: string): RawRule {
   // qubesd decodes the payload as strict ASCII before any rule code runs.
   for (let i = 0; i < untrustedLine.length; i++) {
-    const c = untrustedLine.charCodeAt(i);
-    if (c > 0x7f) throw new FirewallRuleError('rule is not ASCII');
-    // qubesd splits its payload with Python's splitlines(), which breaks at these too.
-    if (PYTHON_LINE_BREAKS.has(c)) throw new FirewallRuleError('rule contains a line break');
+    if (untrustedLine.charCodeAt(i) > 0x7f) throw new FirewallRuleError('rule is not ASCII');
   }
   const at = untrustedLine.indexOf('comment=');
   const options = at < 0 ? untrustedLine : untrustedLine.slice(0, at);
@@ -65,7 +60,7 @@ export function buildRule(raw: RawRule): FirewallRuleModel {
     specialtarget: mapDefined(text('specialtarget'), parseSpecialTarget),
     dstports: mapDefined(text('dstports'), parseDstPorts),
     icmptype: mapDefined(text('icmptype'), parseIcmpType),
-    expire: mapDefined(text('expire'), (v) => parseExpire(v)),
+    expire: mapDefined(text('expire'), parseExpire),
     comment: mapDefined(text('comment'), parseComment),
   };
   if (rule.dstports && rule.proto !== 'tcp' && rule.proto !== 'udp') {
@@ -90,4 +85,18 @@ function mapDefined<T>(value: string | undefined, parse: (v: string) => T): T | 
 /** Absent fields stay absent, so two equal rules are deep-equal and serialize alike. */
 function dropUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** \n \v \f \r and the ASCII file/group/record separators: where Python's splitlines() breaks. */
+const PYTHON_LINE_BREAKS = '\n\x0b\x0c\r\x1c\x1d\x1e';
+
+/**
+ * One entry of an admin firewall list. qubesd receives the list as one
+ * payload and splits it with splitlines(), so an entry holding a line break
+ * would be two rules there; qnet refuses it rather than guess.
+ */
+export function parseAdminRuleLine(untrustedLine: string): FirewallRuleModel {
+  if ([...untrustedLine].some((c) => PYTHON_LINE_BREAKS.includes(c)))
+    throw new FirewallRuleError('rule contains a line break');
+  return parseApiRule(untrustedLine);
 }

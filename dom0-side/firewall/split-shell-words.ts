@@ -1,12 +1,14 @@
 import { FirewallRuleError } from './firewall-rule-error';
 
-/** Only blanks separate words on a shell command line; \v, \f, \r and NBSP stay inside a word. */
-const SHELL_BLANKS = ' \t\n';
+/** What Python's shlex takes for word separators: \v, \f and NBSP stay inside a word, \r does not. */
+const SHLEX_WHITESPACE = ' \t\r\n';
+/** Inside double quotes shlex honours a backslash only before these (a POSIX shell also before $ and `). */
+const DQUOTE_ESCAPABLE = '"\\';
 
 /**
- * POSIX-shell word splitting (quotes and backslashes, no expansion), so a
- * line reads as the arguments a user would have typed after `qvm-firewall VM add`:
- * `accept comment="two words"` is two arguments.
+ * Python's `shlex.split(line)` (POSIX mode, no comments): quotes and
+ * backslashes, no expansion, so a line reads as the arguments qvm-firewall's
+ * rule parser would get: `accept comment="two words"` is two arguments.
  */
 export function splitShellWords(untrustedLine: string): string[] {
   const words: string[] = [];
@@ -20,16 +22,17 @@ export function splitShellWords(untrustedLine: string): string[] {
       else word += c;
     } else if (quote === '"') {
       if (c === '"') quote = undefined;
-      else if (c === '\\' && i + 1 < untrustedLine.length && '"\\$`'.includes(untrustedLine[i + 1]))
+      else if (c === '\\' && i + 1 < untrustedLine.length && DQUOTE_ESCAPABLE.includes(untrustedLine[i + 1]))
         word += untrustedLine[++i];
       else word += c;
     } else if (c === "'" || c === '"') {
       quote = c;
       inWord = true;
     } else if (c === '\\') {
-      if (i + 1 < untrustedLine.length) word += untrustedLine[++i];
+      if (i + 1 >= untrustedLine.length) throw new FirewallRuleError('no character after the final backslash');
+      word += untrustedLine[++i];
       inWord = true;
-    } else if (SHELL_BLANKS.includes(c)) {
+    } else if (SHLEX_WHITESPACE.includes(c)) {
       if (inWord) words.push(word);
       word = '';
       inWord = false;

@@ -6,6 +6,7 @@ import { Inventory } from './inventory';
 import type { InventoryBackend, InventoryBackendEvent, InventoryChange } from './inventory-backend';
 import { InventoryStore } from './inventory-store';
 import type { Qube } from './qube';
+import { withFeature } from './feature-record';
 import { requireModelledProperty, withPropertyReset } from './reset-property';
 
 function existing(inventory: Inventory, name: string): Qube {
@@ -55,14 +56,10 @@ export function applyInventoryChange(inventory: Inventory, change: InventoryChan
     }
     case 'set-feature': {
       const q = existing(inventory, change.name);
-      const { [change.feature]: _old, ...features } = q.features;
-      return inventory.with({
-        ...q,
-        features: change.value === null ? features : { ...features, [change.feature]: change.value },
-      });
+      return inventory.with({ ...q, features: withFeature(q.features, change.feature, change.value) });
     }
     case 'set-firewall': {
-      const { firewall: _old, ...rest } = existing(inventory, change.name);
+      const { firewall: _old, unparsedFirewall: _unparsed, ...rest } = existing(inventory, change.name);
       return inventory.with(change.rules === null ? rest : { ...rest, firewall: change.rules });
     }
     case 'set-power':

@@ -1,7 +1,8 @@
-import { open, readdir, unlink } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { atomicWriteFile } from '../../shared/fs/atomic-write';
+import { FileTooLargeError, readRegularFile, UnreadableFileError } from '../../shared/fs/read-regular-file';
 import { Inventory } from './inventory';
 import { InvalidStateTextError, parseStoredText, toStoredText } from './inventory-codec';
 import { InventoryStoreConfig, type InventoryStore } from './inventory-store';
@@ -51,37 +52,22 @@ export class FileInventoryStore implements InventoryStore {
     }
   }
 
-  /** The file's text, or undefined when it does not exist. Reads at most maxBytes + 1 bytes. */
+  /** The file's text, or undefined when it does not exist; a FIFO or device is refused without blocking. */
   private async readCapped(): Promise<string | undefined> {
     const { path, maxBytes } = this.config;
-    let fh;
+    let bytes: Buffer | undefined;
     try {
-      fh = await open(path, 'r');
+      bytes = await readRegularFile(path, maxBytes);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new UnreadableStateError(path, (err as NodeJS.ErrnoException).code ?? 'open failed', { cause: err });
+      if (err instanceof FileTooLargeError) throw new StateTooLargeError(path, maxBytes);
+      if (err instanceof UnreadableFileError) throw new UnreadableStateError(path, err.reason, { cause: err });
+      throw err;
     }
+    if (bytes === undefined) return undefined;
     try {
-      const stat = await fh.stat();
-      if (!stat.isFile()) throw new UnreadableStateError(path, 'not a regular file');
-      if (stat.size > maxBytes) throw new StateTooLargeError(path, maxBytes);
-      // One byte beyond the size seen: reading it means the file grew under us.
-      const buf = Buffer.alloc(stat.size + 1);
-      let length = 0;
-      while (length < buf.length) {
-        const { bytesRead } = await fh.read(buf, length, buf.length - length, length);
-        if (bytesRead === 0) break;
-        length += bytesRead;
-      }
-      if (length > stat.size) throw new UnreadableStateError(path, 'it grew while being read');
-      const text = new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, length));
-      return text;
-    } catch (err) {
-      if (err instanceof StateTooLargeError || err instanceof UnreadableStateError) throw err;
-      if (err instanceof TypeError) throw new CorruptStateError(path, 'not UTF-8');
-      throw new UnreadableStateError(path, (err as NodeJS.ErrnoException).code ?? 'read failed', { cause: err });
-    } finally {
-      await fh.close();
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw new CorruptStateError(path, 'not UTF-8');
     }
   }
 }

@@ -2,9 +2,18 @@ import { z } from 'zod';
 import { describeIssue } from '../../shared/errors/describe-issue';
 import { QnetError } from '../../shared/errors/qnet-error';
 import { parseApiRule } from '../firewall/parse-api-rule';
-import { toApiLine } from '../firewall/rule-model';
+import { FirewallRuleError } from '../firewall/firewall-rule-error';
+import { type FirewallRuleModel } from '../firewall/rule-model';
+import { firewallLines } from './firewall-lines';
 import { Inventory } from './inventory';
+import { toFeaturePairs, toFeatureRecord } from './feature-record';
 import { QUBE_CLASSES, type Qube } from './qube';
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
 
 export const STATE_FORMAT = 'qnet-inventory';
 export const STATE_VERSION = 1;
@@ -21,7 +30,20 @@ const StoredQube = z.strictObject({
   dispid: z.number().int().optional(),
   netvm: z.string().max(64).nullable(),
   provides_network: z.boolean(),
-  features: z.record(z.string().max(256), z.string().max(4096)),
+  // Not z.record: it drops a key named __proto__, which is a valid feature name.
+  features: z.custom<Record<string, unknown>>(isPlainRecord, 'expected an object of features').transform((o, ctx) => {
+    const entries = Object.entries(o);
+    for (const [name, value] of entries) {
+      if (name.length > 256 || typeof value !== 'string' || value.length > 4096) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `feature ${JSON.stringify(name.slice(0, 64))}: not a string of at most 4096`,
+        });
+        return z.NEVER;
+      }
+    }
+    return toFeatureRecord(entries as [string, string][]);
+  }),
   tags: z.array(z.string().max(256)).max(256),
   firewall: z.array(z.string().max(4096)).max(1024).nullable(),
   power: z.enum(['running', 'halted']),
@@ -52,9 +74,9 @@ export function toStoredText(inventory: Inventory): string {
     ...(q.dispid !== undefined ? { dispid: q.dispid } : {}),
     netvm: q.netvm,
     provides_network: q.providesNetwork,
-    features: { ...q.features },
+    features: toFeatureRecord(toFeaturePairs(q.features)),
     tags: [...q.tags],
-    firewall: q.firewall === undefined ? null : q.firewall.map(toApiLine),
+    firewall: firewallLines(q),
     power: q.power,
     ...(q.ip !== undefined ? { ip: q.ip } : {}),
     ...(q.ip6 !== undefined ? { ip6: q.ip6 } : {}),
@@ -102,19 +124,7 @@ function fromStored(s: StoredQube): Qube {
     providesNetwork: s.provides_network,
     features: s.features,
     tags: s.tags,
-    ...(s.firewall !== null
-      ? {
-          firewall: s.firewall.map((line, i) => {
-            try {
-              return parseApiRule(line);
-            } catch (err) {
-              throw new InvalidStateTextError(
-                `qube ${JSON.stringify(s.name)}: firewall rule ${i}: ${err instanceof Error ? err.message : String(err)}`,
-              );
-            }
-          }),
-        }
-      : {}),
+    ...(s.firewall !== null ? storedFirewall(s.firewall) : {}),
     power: s.power,
     ...(s.ip !== undefined ? { ip: s.ip } : {}),
     ...(s.ip6 !== undefined ? { ip6: s.ip6 } : {}),
@@ -122,4 +132,26 @@ function fromStored(s: StoredQube): Qube {
     ...(s.defaults?.includes('netvm') ? { netvmIsDefault: true } : {}),
     ...(s.defaults?.includes('provides_network') ? { providesNetworkIsDefault: true } : {}),
   };
+}
+
+/**
+ * Stored rules back to models. A line this version refuses (older qnet took
+ * dstports=65536 and a negative expire=, as older qubesd did) must not make
+ * the whole inventory unreadable: that qube keeps its lines as written and
+ * its firewall fails closed until someone replaces them.
+ */
+function storedFirewall(lines: readonly string[]): Pick<Qube, 'firewall' | 'unparsedFirewall'> {
+  const firewall: FirewallRuleModel[] = [];
+  for (const [i, line] of lines.entries()) {
+    try {
+      firewall.push(parseApiRule(line));
+    } catch (err) {
+      if (!(err instanceof FirewallRuleError)) throw err;
+      return {
+        firewall: [],
+        unparsedFirewall: { lines: [...lines], error: `stored rule ${i} is refused: ${err.message}` },
+      };
+    }
+  }
+  return { firewall };
 }

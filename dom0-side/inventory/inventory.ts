@@ -1,8 +1,6 @@
 import { QUBE_NAME_RE } from '../../services/schemas/qube-name';
 import { quote } from '../../shared/errors/qnet-error';
-import { MAX_QUBE_ID, planAddresses } from '../address-plan/address-plan';
-import { FirewallRuleError, UnrepresentableRuleError } from '../firewall/firewall-rule-error';
-import { toWireRule } from '../firewall/to-wire-rule';
+import { MAX_QUBE_ID, MIN_DISPID, planAddresses } from '../address-plan/address-plan';
 import { checkAddressOverride, withCanonicalIp6 } from './address-override';
 import { InvalidInventoryError } from './inventory-error';
 import { QUBE_CLASSES, type Qube } from './qube';
@@ -17,8 +15,8 @@ function fail(qube: string, message: string): never {
   throw new InvalidInventoryError(`qube ${quote(qube, 32)}: ${message}`);
 }
 
-function isId(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_QUBE_ID;
+function isId(value: unknown, min = 1): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= MAX_QUBE_ID;
 }
 
 function checkQube(q: Qube): void {
@@ -30,8 +28,9 @@ function checkQube(q: Qube): void {
   if (RESERVED_NAMES.has(q.name) || q.name.endsWith('-dm')) fail(q.name, 'name is reserved');
   if (!isId(q.qid)) fail(q.name, `qid must be an integer 1-${MAX_QUBE_ID}`);
   if (!QUBE_CLASSES.includes(q.klass)) fail(q.name, `unknown class ${quote(q.klass)}`);
-  if (q.klass === 'DispVM' ? !isId(q.dispid) : q.dispid !== undefined) {
-    fail(q.name, `a DispVM has a dispid 1-${MAX_QUBE_ID} and no other class has one`);
+  // qubesd draws dispids from 0-9999; qids start at 1 (0 is dom0).
+  if (q.klass === 'DispVM' ? !isId(q.dispid, MIN_DISPID) : q.dispid !== undefined) {
+    fail(q.name, `a DispVM has a dispid 0-${MAX_QUBE_ID} and no other class has one`);
   }
   if (q.power !== 'running' && q.power !== 'halted') fail(q.name, `unknown power state ${quote(q.power)}`);
   if (q.netvm !== null && typeof q.netvm !== 'string') fail(q.name, 'netvm must be a name or null');
@@ -44,17 +43,8 @@ function checkQube(q: Qube): void {
   }
   const overrideError = checkAddressOverride(q);
   if (overrideError) fail(q.name, overrideError);
-  q.firewall?.forEach((rule, i) => {
-    try {
-      // Expiry is judged when documents are computed; here only the shape matters.
-      toWireRule({ ...rule, expire: undefined });
-    } catch (err) {
-      if (err instanceof FirewallRuleError || err instanceof UnrepresentableRuleError) {
-        fail(q.name, `firewall rule ${i}: ${err.message}`);
-      }
-      throw err;
-    }
-  });
+  // A rule qnet cannot send is no reason to refuse the inventory: the documents
+  // fail that qube's firewall closed and report it (qube-network.ts).
 }
 
 function checkUnique(qubes: readonly Qube[]): void {

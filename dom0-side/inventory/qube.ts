@@ -25,6 +25,12 @@ export interface Qube {
    * empty list is a configured firewall with no rules, which drops everything.
    */
   readonly firewall?: readonly FirewallRuleModel[];
+  /**
+   * Stored rule lines this qnet no longer accepts (written by an older
+   * version): kept verbatim so nothing is lost, and the qube's firewall
+   * fails closed until its rules are replaced. `firewall` is then empty.
+   */
+  readonly unparsedFirewall?: { readonly lines: readonly string[]; readonly error: string };
   readonly power: PowerState;
   /** User overrides of the planned addresses (Qubes's `ip` / `ip6` properties). */
   readonly ip?: string;

@@ -1,10 +1,13 @@
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { inject, injectable } from 'tsyringe';
 import { z } from 'zod';
 import { token } from '../../shared/di/token';
 import { describeIssue } from '../../shared/errors/describe-issue';
 import { QnetError } from '../../shared/errors/qnet-error';
 import { atomicWriteFile } from '../../shared/fs/atomic-write';
+import { FileTooLargeError, readRegularFile, UnreadableFileError } from '../../shared/fs/read-regular-file';
+import { Logger } from '../../shared/logging/logger';
+import { Clock, systemClock } from './timers';
 import { SerialQueue } from '../../shared/runtime/serial-queue';
 
 /** Where the highest generation a run may hand out is kept. */
@@ -16,6 +19,11 @@ export interface GenerationCeilingStore {
 }
 export const GenerationCeilingStore = token<GenerationCeilingStore>('GenerationCeilingStore');
 export const GenerationStatePath = token<string>('GenerationStatePath');
+/**
+ * Files whose presence proves qnetd ran here before (its inventory): beside
+ * any of them, a missing ceiling file was lost, not never written.
+ */
+export const GenerationWitnessPaths = token<readonly string[]>('GenerationWitnessPaths');
 
 /** Generations handed out between two saves of the ceiling. */
 export const GENERATION_BLOCK = 1_000_000;
@@ -33,18 +41,41 @@ const StoredCeiling = z.strictObject({
   ceiling: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
 });
 
+/** The ceiling file is a one-line JSON object; anything bigger is not one. */
+const MAX_CEILING_FILE_BYTES = 4096;
+
+export class UnreadableGenerationStateError extends QnetError {
+  readonly code = 'UNAVAILABLE';
+  constructor(path: string, reason: string) {
+    super(`generation file ${JSON.stringify(path)} cannot be read: ${reason}; it was left untouched`);
+  }
+}
+
 @injectable()
 export class FileGenerationCeilingStore implements GenerationCeilingStore {
-  constructor(@inject(GenerationStatePath) private readonly path: string) {}
+  /** The witness found when this process started, before it could write one itself. */
+  private readonly previousRun: string | undefined;
+
+  constructor(
+    @inject(GenerationStatePath) private readonly path: string,
+    @inject(GenerationWitnessPaths) witnesses: readonly string[] = [],
+    @inject(Logger) private readonly log?: Logger,
+    @inject(Clock) private readonly clock: Clock = systemClock,
+  ) {
+    this.previousRun = witnesses.find((w) => existsSync(w));
+  }
 
   async load(): Promise<number> {
-    let text: string;
+    let bytes: Buffer | undefined;
     try {
-      text = await readFile(this.path, 'utf8');
+      bytes = await readRegularFile(this.path, MAX_CEILING_FILE_BYTES);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      if (err instanceof UnreadableFileError) throw new UnreadableGenerationStateError(this.path, err.reason);
+      if (err instanceof FileTooLargeError) throw new CorruptGenerationStateError(this.path, 'too large');
       throw err;
     }
+    if (bytes === undefined) return this.missingCeiling();
+    const text = bytes.toString('utf8');
     let untrustedValue: unknown;
     try {
       untrustedValue = JSON.parse(text);
@@ -54,6 +85,26 @@ export class FileGenerationCeilingStore implements GenerationCeilingStore {
     const parsed = StoredCeiling.safeParse(untrustedValue);
     if (!parsed.success) throw new CorruptGenerationStateError(this.path, describeIssue(parsed.error.issues[0]));
     return parsed.data.ceiling;
+  }
+
+  /**
+   * No ceiling file. On a first run generations start at 1. Beside an
+   * existing inventory the file was lost, and generations already handed out
+   * are unknown: starting again at 1 would make every agent ignore qnetd's
+   * pushes as replays. qnetd then continues above the wall clock in
+   * milliseconds, far above anything earlier runs could have reached (each
+   * run uses blocks of a million from 1, so that takes over a million
+   * restarts); an agent that still holds a higher one raises the counter
+   * when it answers (raiseAbove).
+   */
+  private missingCeiling(): number {
+    if (this.previousRun === undefined) return 0;
+    const floor = Math.floor(this.clock.now());
+    this.log?.warn(
+      `generation file ${JSON.stringify(this.path)} is missing beside ${JSON.stringify(this.previousRun)}: ` +
+        `continuing above ${floor} (the wall clock in ms) so agents do not take new pushes for replays`,
+    );
+    return floor;
   }
 
   async save(ceiling: number): Promise<void> {

@@ -9,8 +9,10 @@ import {
   SetProperty,
 } from '../../services/admin/admin-services';
 import { toApiLine, type FirewallRuleModel } from '../firewall/rule-model';
+import { toFeatureRecord, type FeatureRecord } from '../inventory/feature-record';
 import type { AdminConnection } from './admin-connection';
 import { PushBatch } from './push-batch';
+import { RevisionConflictError } from './sdk-errors';
 
 /** What `vm.network()` reports: the network properties with qubesd's names, and what each service acknowledged. */
 export type NetworkView = Pick<QubeInfo, (typeof NETWORK_PROPERTIES)[number] | 'ipv6' | 'generations'>;
@@ -30,11 +32,13 @@ export class DomainFeatures {
   async get<D>(name: string, fallback: D): Promise<string | D>;
   async get<D>(name: string, fallback?: D): Promise<string | D | undefined> {
     const { features } = await this.admin.call(GetQube, { name: this.vm });
-    return Object.prototype.hasOwnProperty.call(features, name) ? features[name] : fallback;
+    const found = features.find(([n]) => n === name);
+    return found ? found[1] : fallback;
   }
 
-  async all(): Promise<Readonly<Record<string, string>>> {
-    return (await this.admin.call(GetQube, { name: this.vm })).features;
+  /** Every feature, in an object without a prototype: `__proto__` is a name like any other. */
+  async all(): Promise<FeatureRecord> {
+    return toFeatureRecord((await this.admin.call(GetQube, { name: this.vm })).features);
   }
 
   async set(name: string, value: FeatureValue): Promise<PushBatch> {
@@ -78,9 +82,49 @@ export class DomainFirewall {
     return firewall ?? ['action=accept'];
   }
 
-  async setRules(rules: readonly RuleInput[]): Promise<PushBatch> {
+  /**
+   * Why qnet cannot send these rules, or null. When set, a live rule is one
+   * Qubes accepts but the provider could not install, and the qube's traffic
+   * is dropped, all of it, until the rules change.
+   */
+  async error(): Promise<string | null> {
+    return (await this.admin.call(GetQube, { name: this.vm })).firewall_error;
+  }
+
+  /** The rules (as getRules shows them) with the revision to pass back to setRules for compare-and-set. */
+  async read(): Promise<{ rules: string[]; revision: string }> {
+    const info = await this.admin.call(GetQube, { name: this.vm });
+    return { rules: info.firewall ?? ['action=accept'], revision: info.firewall_revision };
+  }
+
+  /**
+   * Replaces the rules. With `expectedRevision` (from read()), only if they
+   * are unchanged since; otherwise RevisionConflictError.
+   */
+  async setRules(rules: readonly RuleInput[], opts: { expectedRevision?: string } = {}): Promise<PushBatch> {
     const lines = rules.map((r) => (typeof r === 'string' ? r : toApiLine(r)));
-    return new PushBatch(this.admin, (await this.admin.call(SetFirewall, { name: this.vm, rules: lines })).pushes);
+    const request = { name: this.vm, rules: lines, ...opts };
+    return new PushBatch(this.admin, (await this.admin.call(SetFirewall, request)).pushes);
+  }
+
+  /**
+   * Read, edit, replace, safely under concurrency: `edit` gets the current
+   * rules and returns the new list; the replace names the revision it read,
+   * and on a conflict the whole step runs again on fresh rules, so no rule
+   * another writer added or removed meanwhile is lost or revived.
+   */
+  async edit(edit: (rules: string[]) => readonly RuleInput[], opts: { attempts?: number } = {}): Promise<PushBatch> {
+    const attempts = opts.attempts ?? 50;
+    for (let attempt = 1; ; attempt++) {
+      const { rules, revision } = await this.read();
+      try {
+        return await this.setRules(edit(rules), { expectedRevision: revision });
+      } catch (err) {
+        if (!(err instanceof RevisionConflictError) || attempt >= attempts) throw err;
+        // Spread the retries of many concurrent writers so they do not collide again in lockstep.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 5 * attempt)));
+      }
+    }
   }
 
   /** Back to Qubes's default (no firewall configured: everything allowed). */

@@ -20,6 +20,7 @@ export {
   QnetdError,
   QnetdUnavailableError,
   QubeNotFoundError,
+  RevisionConflictError,
 } from './sdk-errors';
 export type { PushResult, PushStatus, PushTarget, QnetdEvent, QubeInfo } from '../../services/admin/admin-schemas';
 export { defineService } from '../../shared/contract/define-service';

@@ -17,6 +17,11 @@ export class QubeNotFoundError extends QnetdError {}
 export class InvalidChangeError extends QnetdError {}
 /** The change conflicts with what exists (a qube of that name, a qube still used as netvm). */
 export class ChangeConflictError extends QnetdError {}
+/**
+ * A compare-and-set replace lost: the firewall changed after it was read.
+ * `vm.firewall.edit()` and the CLI retry on it; direct callers read again and retry.
+ */
+export class RevisionConflictError extends QnetdError {}
 /** qnetd is not running, or not where the run dir says. */
 export class QnetdUnavailableError extends QnetdError {}
 /** A push the caller waited on failed (see `results`). */
@@ -33,6 +38,7 @@ const CLASS_BY_CODE: Partial<Record<ErrorCode, new (code: ErrorCode, message: st
   NOT_FOUND: QubeNotFoundError,
   BAD_REQUEST: InvalidChangeError,
   CONFLICT: ChangeConflictError,
+  REVISION_CONFLICT: RevisionConflictError,
   UNAVAILABLE: QnetdUnavailableError,
 };
 

@@ -1,8 +1,20 @@
 import { z } from 'zod';
+import { FeatureName, FeatureValue } from '../schemas/feature-name';
 import { Generation } from '../schemas/generation';
+import { QUBE_NAME_RE } from '../schemas/qube-name';
 
-/** Names as qnetd checks them itself; the inventory gives the precise reason a name is refused. */
-export const AdminQubeName = z.string().min(1).max(64);
+/**
+ * Qubes's name syntax, checked at the door: a name never starts with "-", so
+ * none can pass for an option in a qrexec-client or qvm-* command line.
+ */
+export const AdminQubeName = z
+  .string()
+  .min(1)
+  .max(31)
+  .regex(QUBE_NAME_RE, 'expected a qube name: a letter, then letters, digits, "_", "." or "-"');
+/** An opaque digest of a qube's firewall rules (see SetFirewall's expectedRevision). */
+export const FirewallRevision = z.string().regex(/^[0-9a-f]{1,64}$/, 'expected a firewall revision');
+
 export const AdminService = z.enum(['qubes.NetConfig', 'qubes.FirewallSync', 'qubes.DnsUpdate']);
 export type AdminService = z.infer<typeof AdminService>;
 
@@ -97,9 +109,20 @@ export const QubeInfo = z.strictObject({
   netvm: AdminQubeName.nullable(),
   provides_network: z.boolean(),
   power: z.enum(['running', 'halted']),
-  features: z.record(z.string().max(256), z.string().max(4096)),
+  /**
+   * [name, value] pairs in name order. Not an object: a feature may be named
+   * `__proto__`, which object-shaped msgpack and JSON readers mangle or drop.
+   */
+  features: z.array(z.tuple([FeatureName, FeatureValue])).max(4096),
   /** Admin API lines; null is Qubes's default (no firewall configured: accept all). */
   firewall: z.array(z.string().max(4096)).max(1024).nullable(),
+  /**
+   * Why qnet cannot send this qube's firewall (a live rule Qubes accepts but
+   * the provider could not install); its traffic is then dropped, all of it.
+   */
+  firewall_error: z.string().max(1200).nullable(),
+  /** Pass it back as SetFirewall's `expectedRevision` to replace the rules only if they are still these. */
+  firewall_revision: FirewallRevision,
   ip: Address,
   ip6: Address,
   mac: z.string().max(32).nullable(),

@@ -1,6 +1,17 @@
 import { z } from 'zod';
 import { defineService, serviceRegistry } from '../../shared/contract/define-service';
-import { AdminQubeName, ChangeResult, PushResult, PushStatus, PushTarget, QnetdEvent, QubeInfo } from './admin-schemas';
+import { FeatureName, FeatureValue } from '../schemas/feature-name';
+import { HostIpv4, HostIpv6 } from '../schemas/ip-address';
+import {
+  AdminQubeName,
+  ChangeResult,
+  FirewallRevision,
+  PushResult,
+  PushStatus,
+  PushTarget,
+  QnetdEvent,
+  QubeInfo,
+} from './admin-schemas';
 
 /**
  * qnetd's admin socket: one call per connection, root only. Every change
@@ -54,11 +65,8 @@ export const SetProperty = change(
   z.discriminatedUnion('property', [
     z.strictObject({ name: AdminQubeName, property: z.literal('netvm'), value: AdminQubeName.nullable() }),
     z.strictObject({ name: AdminQubeName, property: z.literal('provides_network'), value: z.boolean() }),
-    z.strictObject({
-      name: AdminQubeName,
-      property: z.enum(['ip', 'ip6']),
-      value: z.string().max(64).nullable(),
-    }),
+    z.strictObject({ name: AdminQubeName, property: z.literal('ip'), value: HostIpv4.nullable() }),
+    z.strictObject({ name: AdminQubeName, property: z.literal('ip6'), value: HostIpv6.nullable() }),
   ]),
 );
 
@@ -77,20 +85,22 @@ export const ResetProperty = change(
 export const SetFeature = change(
   'SetFeature',
   'set a feature, or delete it with value null',
-  z.strictObject({ name: AdminQubeName, feature: z.string().min(1).max(256), value: z.string().max(4096).nullable() }),
+  z.strictObject({ name: AdminQubeName, feature: FeatureName, value: FeatureValue.nullable() }),
 );
 
 export const CheckFeatureWithNetvm = defineService({
   name: 'qnet.admin.FeatureCheckWithNetvm',
   summary: "a feature's value from the qube or the first netvm up its chain that has it",
-  request: z.strictObject({ name: AdminQubeName, feature: z.string().min(1).max(256) }),
-  response: z.strictObject({ value: z.string().max(4096).nullable() }),
+  request: z.strictObject({ name: AdminQubeName, feature: FeatureName }),
+  response: z.strictObject({ value: FeatureValue.nullable() }),
 });
 
 export const SetFirewall = change(
   'SetFirewall',
-  "replace a qube's firewall rules (Admin API lines); null returns to the default",
-  z.strictObject({ name: AdminQubeName, rules: Rules.nullable() }),
+  "replace a qube's firewall rules (Admin API lines); null returns to the default. With expectedRevision " +
+    '(the firewall_revision read before editing) the replace happens only if the rules are unchanged since, ' +
+    'else it fails with REVISION_CONFLICT',
+  z.strictObject({ name: AdminQubeName, rules: Rules.nullable(), expectedRevision: FirewallRevision.optional() }),
 );
 
 export const Push = change(

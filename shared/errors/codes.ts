@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   READ_ONLY: { exit: 74 }, // EX_IOERR: EROFS; the user can remount
   /** The deadline passed while the change was still being applied: it lands later; push again to learn the outcome. */
   TIMEOUT_APPLIED_LATER: { exit: 75 }, // EX_TEMPFAIL
+  REVISION_CONFLICT: { exit: 75 }, // compare-and-set lost: the object changed since it was read; read again and retry
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

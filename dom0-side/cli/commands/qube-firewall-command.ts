@@ -67,7 +67,9 @@ const command = (clock: Clock) =>
       switch (action) {
         case 'list': {
           if (args.length) throw new UsageError('list takes no arguments');
-          const rules = await vm.firewall.getRules();
+          const [rules, error] = await Promise.all([vm.firewall.getRules(), vm.firewall.error()]);
+          if (error !== null)
+            writeLine(io.stderr, `qnet: warning: ${name}'s firewall fails closed (all dropped): ${error}`);
           if (values.json) printJson(io, rules);
           else
             writeLine(
@@ -81,23 +83,24 @@ const command = (clock: Clock) =>
         }
         case 'add': {
           if (!args.length) throw new UsageError('add needs a rule');
-          const line = parseCliRule(args.map(shellQuote).join(' '), clock());
-          const rules = [...(await vm.firewall.getRules()), toApiLine(line)];
-          return reportPushes(await vm.firewall.setRules(rules), io, values, extra);
+          const line = toApiLine(parseCliRule(args.map(shellQuote).join(' '), clock()));
+          // Compare-and-set with retry: concurrent adds and dels never lose each other's rules.
+          const batch = await vm.firewall.edit((rules) => [...rules, line]);
+          return reportPushes(batch, io, values, extra);
         }
         case 'del': {
           if (!args.length) throw new UsageError('del needs a rule number or a rule');
-          const rules = await vm.firewall.getRules();
-          let index: number;
-          if (args.length === 1 && /^[0-9]+$/.test(args[0])) {
-            index = Number(args[0]);
-            if (index >= rules.length) throw new BadRequestError(`no rule ${index}: there are ${rules.length}`);
-          } else {
-            const wanted = toApiLine(parseCliRule(args.map(shellQuote).join(' '), clock()));
-            index = rules.indexOf(wanted);
-            if (index < 0) throw new BadRequestError(`no rule equal to ${JSON.stringify(wanted.slice(0, 200))}`);
-          }
-          return reportPushes(await vm.firewall.setRules(rules.filter((_, i) => i !== index)), io, values, extra);
+          const byNumber = args.length === 1 && /^[0-9]+$/.test(args[0]);
+          const wanted = byNumber ? undefined : toApiLine(parseCliRule(args.map(shellQuote).join(' '), clock()));
+          const batch = await vm.firewall.edit((rules) => {
+            const index = byNumber ? Number(args[0]) : rules.indexOf(wanted!);
+            if (byNumber && index >= rules.length) {
+              throw new BadRequestError(`no rule ${index}: there are ${rules.length}`);
+            }
+            if (index < 0) throw new BadRequestError(`no rule equal to ${JSON.stringify(wanted!.slice(0, 200))}`);
+            return rules.filter((_, i) => i !== index);
+          });
+          return reportPushes(batch, io, values, extra);
         }
         case 'set': {
           if (args.length) throw new UsageError('set reads the rules from stdin');

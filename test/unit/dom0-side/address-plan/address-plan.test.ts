@@ -18,7 +18,10 @@ describe('dom0-side/address-plan', () => {
     assert.equal(qubeIpv4(509), '10.137.2.1');
     assert.equal(qubeIpv4(9999), '10.137.39.93');
   });
-  it('gives disposables 10.138.* from their dispid by the same rule', () => {
+  it('gives disposables 10.138.* from their dispid by the same rule, dispid 0 included as in Qubes', () => {
+    assert.equal(dispIpv4(0), '10.138.0.0');
+    assert.equal(dispIpv6(0), 'fd09:24ef:4179::a8a:0');
+    assert.throws(() => qubeIpv4(0), RangeError);
     assert.equal(dispIpv4(1), '10.138.0.1');
     assert.equal(dispIpv4(254), '10.138.0.254');
     assert.equal(dispIpv4(255), '10.138.1.1');

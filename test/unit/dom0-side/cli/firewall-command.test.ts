@@ -31,7 +31,7 @@ describe('dom0-side/cli firewall command', () => {
       [
         '{"input":"action=drop expire=2000000000 dst4=10.0.0.0/8 proto=tcp dstports=443 comment=x","ok":true,"api":"action=drop expire=2000000000 dst4=10.0.0.0/8 proto=tcp dstports=443-443 comment=x"}',
         '{"input":"action=accept dst4=1.2.3.4 expire=1000","ok":true,"api":null,"expired":true}',
-        '{"input":"action=accept proto=udp dstports=70000","ok":false,"error":"dstports: ports out of range"}',
+        '{"input":"action=accept proto=udp dstports=70000","ok":false,"error":"dstports: ports out of range 0-65535"}',
         '',
       ].join('\n'),
     );

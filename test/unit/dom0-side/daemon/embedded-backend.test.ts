@@ -17,9 +17,9 @@ describe('dom0-side/inventory EmbeddedInventoryBackend', () => {
     let inv = applyInventoryChange(base(), { kind: 'set-netvm', name: 'work', netvm: 'sys-net' });
     assert.equal(inv.get('work')!.netvm, 'sys-net');
     inv = applyInventoryChange(inv, { kind: 'set-feature', name: 'sys-net', feature: 'ipv6', value: '1' });
-    assert.deepEqual(inv.get('sys-net')!.features, { ipv6: '1' });
+    assert.deepEqual({ ...inv.get('sys-net')!.features }, { ipv6: '1' });
     inv = applyInventoryChange(inv, { kind: 'set-feature', name: 'sys-net', feature: 'ipv6', value: null });
-    assert.deepEqual(inv.get('sys-net')!.features, {});
+    assert.deepEqual({ ...inv.get('sys-net')!.features }, {});
     inv = applyInventoryChange(inv, { kind: 'set-address', name: 'work', family: 'ip', value: '10.1.2.3' });
     assert.equal(inv.get('work')!.ip, '10.1.2.3');
     inv = applyInventoryChange(inv, { kind: 'set-address', name: 'work', family: 'ip', value: null });
@@ -95,8 +95,8 @@ describe('dom0-side/inventory EmbeddedInventoryBackend', () => {
       backend.apply({ kind: 'set-feature', name: 'work', feature: 'x', value: '1' }),
       backend.apply({ kind: 'set-feature', name: 'work', feature: 'y', value: '2' }),
     ]);
-    assert.deepEqual(a.get('work')!.features, { x: '1' });
-    assert.deepEqual(b.get('work')!.features, { x: '1', y: '2' });
+    assert.deepEqual({ ...a.get('work')!.features }, { x: '1' });
+    assert.deepEqual({ ...b.get('work')!.features }, { x: '1', y: '2' });
     await assert.rejects(backend.apply({ kind: 'set-netvm', name: 'work', netvm: 'work' }), /own netvm/);
     assert.equal(saved.length, 2);
     assert.equal(await backend.load(), b);

@@ -189,3 +189,39 @@ describe('dom0-side/documents canonicalJson', () => {
     assert.throws(() => canonicalJson({ a: NaN }), TypeError);
   });
 });
+
+describe('dom0-side/documents computeSnapshot with a rule the wire cannot carry', () => {
+  const clientTable = (snap: NetworkSnapshot) =>
+    (body(snap, 'sys-firewall', FIREWALL_SYNC) as { clients: { name: string; rules: unknown[] }[] }).clients;
+  const install = (workRules: string[]) =>
+    Inventory.of(
+      defaultInstall().map((q) =>
+        q.name === 'work'
+          ? { ...q, power: 'running' as const, firewall: workRules.map((l) => parseApiRule(l)) }
+          : q.name === 'personal'
+            ? { ...q, power: 'running' as const, firewall: [parseApiRule('action=accept proto=tcp dstports=22')] }
+            : q,
+      ),
+    );
+
+  it("drops all of that qube's traffic, reports why, and leaves the other clients alone", () => {
+    const snap = computeSnapshot(install(['action=accept proto=tcp dstports=443', 'action=drop dsthost=443']), 0);
+    const table = new Map(clientTable(snap).map((c) => [c.name, c.rules]));
+    assert.deepEqual(table.get('work'), [{ action: 'drop' }]);
+    assert.deepEqual(table.get('personal'), [{ action: 'accept', proto: 'tcp', dstports: { from: 22, to: 22 } }]);
+    assert.match(snap.network.get('work')!.firewallError!, /^rule 1: rule "action=drop dsthost=443" cannot be sent/);
+    assert.equal(snap.network.get('personal')!.firewallError, undefined);
+    for (const doc of snap.documents.values()) validateOnWire(doc);
+  });
+
+  it('ignores such a rule once it has expired', () => {
+    const rules = ['action=accept proto=tcp dstports=443', 'action=accept dsthost=a..b expire=1000'];
+    const live = computeSnapshot(install(rules), 999_000);
+    assert.ok(live.network.get('work')!.firewallError);
+    const later = computeSnapshot(install(rules), 1_000_001);
+    assert.equal(later.network.get('work')!.firewallError, undefined);
+    assert.deepEqual(new Map(clientTable(later).map((c) => [c.name, c.rules])).get('work'), [
+      { action: 'accept', proto: 'tcp', dstports: { from: 443, to: 443 } },
+    ]);
+  });
+});

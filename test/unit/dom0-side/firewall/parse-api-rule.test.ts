@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { FirewallRuleError } from '../../../../dom0-side/firewall/firewall-rule-error';
-import { parseApiRule } from '../../../../dom0-side/firewall/parse-api-rule';
-import { parsePythonInt } from '../../../../dom0-side/firewall/rule-fields';
+import { parseAdminRuleLine, parseApiRule } from '../../../../dom0-side/firewall/parse-api-rule';
+import { parsePythonInt } from '../../../../dom0-side/firewall/python-int';
 import { isRuleExpired, toApiLine } from '../../../../dom0-side/firewall/rule-model';
 
 const normalize = (line: string) => toApiLine(parseApiRule(line));
@@ -86,13 +86,13 @@ describe('dom0-side/firewall parseApiRule (Admin API form)', () => {
       rejects('action=accept dstname=a.example dstname=b.example', /option "dsthost" already set/);
     });
     it('refuses bad prefixes', () => {
-      rejects('action=accept dsthost=1.2.3.4/33', /at most 32/);
-      rejects('action=accept dsthost=::/129', /at most 128/);
-      rejects('action=accept dsthost=1.2.3.4/-1', /non-negative/);
-      rejects('action=accept dsthost=1.2.3.4/', /not an integer/);
-      rejects('action=accept dsthost=1.2.3.4/x', /not an integer/);
+      rejects('action=accept dsthost=1.2.3.4/33', /IPv4 must be at most 32/);
+      rejects('action=accept dsthost=::/129', /IPv6 must be at most 128/);
       rejects('action=accept dsthost=1.2.3.4/8/8', /too many/);
-      rejects('action=accept dsthost=1.2.3.4/+8', /safe set/);
+      // qubesd reads the prefix with isdigit(): no sign, no underscore, no blank.
+      for (const bad of ['-1', '', 'x', '+8', '1_6', '\t8'])
+        rejects(`action=accept dsthost=1.2.3.4/${bad}`, /bad prefix length/);
+      assert.equal(normalize('action=accept dsthost=1.2.3.4/08'), 'action=accept dst4=1.2.3.4/08');
     });
     it('refuses a network whose address is not an address', () => {
       rejects('action=accept dsthost=example.com/24', /not an IP address/);
@@ -119,8 +119,10 @@ describe('dom0-side/firewall parseApiRule (Admin API form)', () => {
       assert.equal(normalize('action=accept proto=tcp dstports=0443'), 'action=accept proto=tcp dstports=443-443');
       assert.equal(normalize('action=accept proto=tcp dstports=1_024'), 'action=accept proto=tcp dstports=1024-1024');
     });
-    it('accepts up to 65536, as Qubes does', () => {
-      assert.equal(normalize('action=accept proto=tcp dstports=1-65536'), 'action=accept proto=tcp dstports=1-65536');
+    it('accepts up to 65535 and refuses 65536, as qubesd 4.4 does', () => {
+      assert.equal(normalize('action=accept proto=tcp dstports=1-65535'), 'action=accept proto=tcp dstports=1-65535');
+      rejects('action=accept proto=tcp dstports=1-65536', /out of range/);
+      rejects('action=accept proto=tcp dstports=65536', /out of range/);
     });
     it('refuses out of range, reversed, malformed and protocol-less ports', () => {
       rejects('action=accept proto=tcp dstports=65537', /out of range/);
@@ -136,12 +138,15 @@ describe('dom0-side/firewall parseApiRule (Admin API form)', () => {
   describe('icmptype', () => {
     it('accepts 0-255 with proto=icmp', () => {
       assert.equal(parseApiRule('action=accept proto=icmp icmptype=0').icmptype, 0);
-      assert.equal(normalize('action=accept proto=icmp icmptype=+255'), 'action=accept proto=icmp icmptype=255');
+      assert.equal(normalize('action=accept proto=icmp icmptype=255'), 'action=accept proto=icmp icmptype=255');
+      assert.equal(normalize('action=accept proto=icmp icmptype=008'), 'action=accept proto=icmp icmptype=8');
+    });
+    it('takes at most three ASCII digits: no sign, no underscore, no fourth digit', () => {
+      for (const bad of ['+255', '-1', '+8', '0008', '1_0', '\t8', 'echo', ''])
+        rejects(`action=accept proto=icmp icmptype=${bad}`, /bad ICMP type/);
     });
     it('refuses out of range values and other protocols', () => {
       rejects('action=accept proto=icmp icmptype=256', /out of range/);
-      rejects('action=accept proto=icmp icmptype=-1', /out of range/);
-      rejects('action=accept proto=icmp icmptype=echo', /not an integer/);
       rejects('action=accept proto=tcp icmptype=8', /only for icmp/);
       rejects('action=accept icmptype=8', /only for icmp/);
     });
@@ -169,8 +174,13 @@ describe('dom0-side/firewall parseApiRule (Admin API form)', () => {
     });
     it('refuses non-numbers, unsafe characters and times Python cannot represent', () => {
       rejects('action=accept expire=+300', /safe set/);
-      rejects('action=accept expire=soon', /not an integer/);
+      rejects('action=accept expire=soon', /bad expiration time/);
       rejects('action=accept expire=253402300800', /out of range/);
+    });
+    it('refuses a negative time and any sign or underscore (qubesd 4.4 checks isdigit())', () => {
+      for (const bad of ['-5', '-1000000', '1_000', '0x10'])
+        rejects(`action=accept expire=${bad}`, /bad expiration time/);
+      assert.equal(isRuleExpired(parseApiRule('action=accept expire=0'), 1), true);
     });
   });
 
@@ -204,10 +214,14 @@ describe('dom0-side/firewall parseApiRule (Admin API form)', () => {
       assert.equal(normalize('  action=accept proto=tcp  '), 'action=accept proto=tcp');
     });
     it('refuses non-ASCII input', () => rejects('action=accept comment=caf\u00e9', /not ASCII/));
-    it('refuses a line that Python would split in two', () => {
-      for (const br of ['\r', '\x0b', '\x0c', '\x1c', '\x1e']) rejects(`action=accept${br}`, /line break/);
-      // \x1f is whitespace to Python but no line break: stripped around the options.
-      assert.equal(normalize('action=accept\x1f'), 'action=accept');
+    it("strips str.isspace() characters around the options, as from_api_string's strip() does", () => {
+      for (const ws of ['\r', '\x0b', '\x0c', '\x1c', '\x1e', '\x1f'])
+        assert.equal(normalize(`${ws}action=accept${ws}`), 'action=accept');
+    });
+    it('refuses, in an admin list entry, what Python would split in two', () => {
+      for (const br of ['\n', '\r', '\x0b', '\x0c', '\x1c', '\x1e'])
+        assert.throws(() => parseAdminRuleLine(`action=accept${br}`), /line break/);
+      assert.equal(toApiLine(parseAdminRuleLine('action=accept\x1f')), 'action=accept');
     });
   });
 });
@@ -220,7 +234,12 @@ describe('dom0-side/firewall parsePythonInt', () => {
     assert.equal(parsePythonInt('007'), 7);
   });
   it('refuses what int() refuses', () => {
-    for (const bad of ['', '_1', '1_', '1__0', '0x10', '1.0', '1e3', '+', ' '])
+    for (const bad of ['', '_1', '1_', '1__0', '0x10', '1.0', '1e3', '+', ' ', '\x1c1', '\u00bd'])
       assert.equal(parsePythonInt(bad), undefined, bad);
+  });
+  it("reads any script's decimal digits and Unicode spaces, as int() does", () => {
+    assert.equal(parsePythonInt('\u0668\u0660'), 80);
+    assert.equal(parsePythonInt('\u2003\uff15\u00a0'), 5);
+    assert.equal(parsePythonInt('\u{1d7ce}\u{1d7d9}'), 1);
   });
 });

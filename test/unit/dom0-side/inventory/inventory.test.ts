@@ -76,14 +76,15 @@ describe('dom0-side/inventory Inventory', () => {
     );
     assert.equal(Inventory.of([qube('a', 5, { ip: '192.168.1.5', ip6: 'fd00::5' })]).get('a')?.ip, '192.168.1.5');
   });
-  it('refuses a firewall rule that cannot be sent to the provider', () => {
-    refused(
-      () =>
-        Inventory.of([qube('a', 5, { firewall: [parseApiRule('action=accept dsthost=1.2.3.4 specialtarget=dns')] })]),
-      /firewall rule 0: .*at most one destination/,
-    );
-    const expired = parseApiRule('action=accept expire=-5');
-    assert.equal(Inventory.of([qube('a', 5, { firewall: [expired] })]).size, 1, 'expiry is judged later');
+  it('keeps a rule Qubes accepts even when the wire cannot carry it (the documents fail that qube closed)', () => {
+    const both = parseApiRule('action=accept dsthost=1.2.3.4 specialtarget=dns');
+    assert.equal(Inventory.of([qube('a', 5, { firewall: [both] })]).get('a')?.firewall?.length, 1);
+  });
+  it('takes a disposable with dispid 0, as qubesd draws dispids from 0-9999', () => {
+    const disp = { ...qube('disp0', 7), klass: 'DispVM' as const, dispid: 0 };
+    assert.equal(Inventory.of([disp]).get('disp0')?.dispid, 0);
+    refused(() => Inventory.of([{ ...disp, dispid: -1 }]), /dispid 0-9999/);
+    refused(() => Inventory.of([{ ...disp, dispid: 10000 }]), /dispid 0-9999/);
   });
   it('refuses a non-string feature and a bad power state', () => {
     refused(() => Inventory.of([qube('a', 5, { features: { ipv6: 1 as never } })]), /feature "ipv6" is not a string/);

@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   FileGenerationCeilingStore,
+  UnreadableGenerationStateError,
   GENERATION_BLOCK,
   GenerationCounter,
 } from '../../../../dom0-side/reconciler/generation-counter';
@@ -46,6 +48,41 @@ describe('dom0-side/reconciler GenerationCounter', () => {
       assert.ok((await new GenerationCounter(new FileGenerationCeilingStore(path)).take(1)) > 5 + GENERATION_BLOCK);
       writeFileSync(path, '{"format":"qnet-generations","version":1,"ceiling":-1}');
       await assert.rejects(store.load(), /generation file .* is corrupt: ceiling: /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a FIFO in place of the ceiling file at once instead of blocking on it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qnet-gen-'));
+    try {
+      const path = join(dir, 'generations.json');
+      execFileSync('mkfifo', [path]);
+      await assert.rejects(
+        new FileGenerationCeilingStore(path).load(),
+        (err: unknown) => err instanceof UnreadableGenerationStateError && /it is a FIFO/.test(err.message),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('derives a missing ceiling from the wall clock beside an inventory, and starts at 1 on a first run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qnet-gen-'));
+    try {
+      const path = join(dir, 'generations.json');
+      const inventory = join(dir, 'inventory.json');
+      const clock = { now: () => 1_800_000_000_123 };
+      const warnings: string[] = [];
+      const log = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} };
+      assert.equal(await new FileGenerationCeilingStore(path, [inventory], log, clock).load(), 0);
+      writeFileSync(inventory, '{}');
+      const store = new FileGenerationCeilingStore(path, [inventory], log, clock);
+      assert.equal(await store.load(), 1_800_000_000_123);
+      assert.equal(await new GenerationCounter(store).take(1), 1_800_000_000_124);
+      assert.match(warnings.join('\n'), /is missing beside .*inventory\.json/);
+      // Once saved, the file decides again.
+      assert.ok((await new FileGenerationCeilingStore(path, [inventory], log, clock).load()) > 1_800_000_000_124);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parsePythonInt } from '../../../../../dom0-side/firewall/rule-fields';
+import { parsePythonInt } from '../../../../../dom0-side/firewall/python-int';
 import { expectNormalized, expectRefused } from './conformance-helpers';
 
 // Behaviour qubesd inherits from CPython and glibc rather than from its own

@@ -71,19 +71,22 @@ describe('conformance: qvm-firewall add (qubes-core-admin-client) then qubesd', 
     it('refuses positional values beyond the last slot', () => refused('accept a.example tcp 80 extra'));
   });
 
-  describe('argparse and shell', () => {
-    it('refuses a word that argparse takes for an unknown option', () => {
-      refused('accept --example');
-      refused('accept -x');
-    });
-    it('takes negative-number-like words and anything after "--" as values', () => {
-      cli('accept -- -x.example', 'action=accept dsthost=-x.example');
+  describe('RuleAction words and shlex', () => {
+    it('takes every word as a rule element, option-like ones and "--" included', () => {
+      cli('accept --example', 'action=accept dsthost=--example');
+      cli('accept -x', 'action=accept dsthost=-x');
       cli('accept -5', 'action=accept dsthost=-5');
+      refused('accept -- -x.example');
     });
-    it('splits words only at blanks, as the shell does', () => {
+    it("splits words at shlex's whitespace, \\r included", () => {
       refused('accept\x0bexample.com');
       refused('accept\u00a0example.com');
       cli('accept\texample.com', 'action=accept dsthost=example.com');
+      cli('\rdrop\rexample.com\r', 'action=drop dsthost=example.com');
+    });
+    it('takes a backslash outside quotes as an escape, and refuses one at the very end', () => {
+      cli('accept \\e.org', 'action=accept dsthost=e.org');
+      refused('accept e.org\\');
     });
     it('is deterministic for one clock reading', () => {
       assert.equal(normalized('cli', 'accept expire=+0'), normalized('cli', 'accept expire=+0'));
