@@ -108,8 +108,10 @@ describe('qnet-agent process in a namespace (serve, service, init)', function ()
     const dom0 = fakeDom0(doc(9, '10.137.0.19'));
     await startAgent({ QNET_QREXEC_CLIENT_VM: dom0.client });
     await waitFor(() => addrs().join() === '10.137.0.19', 10_000, 'the pulled document in force');
-    const saved = JSON.parse(readFileSync(join(env().QNET_STATE_DIR, 'qubes.NetConfig.json'), 'utf8'));
-    assert.equal(saved.generation, 9);
+    // The kernel changes first and the state file is written right after: wait for the save, too.
+    const savedGeneration = () =>
+      JSON.parse(readFileSync(join(env().QNET_STATE_DIR, 'qubes.NetConfig.json'), 'utf8')).generation as number;
+    await waitFor(() => savedGeneration() === 9, 10_000, 'the pulled document saved');
   });
 
   it('serve keeps the saved document when dom0 sends an older one or cannot be reached', async () => {
