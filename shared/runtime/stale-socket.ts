@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { lstatSync, statSync, unlinkSync } from 'node:fs';
+import { statSync, unlinkSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Logger } from '../logging/logger';
-import { socketIsLive } from './unix-socket';
+import { inspectSocketPath } from './unix-socket';
 
 /*
  * qrexec looks a service up in /run/qubes-rpc before /etc/qubes-rpc and takes
@@ -18,13 +18,7 @@ import { socketIsLive } from './unix-socket';
 
 /** Removes a socket file nobody answers on (left by a crash); a live one, or a non-socket, is left alone. */
 export async function removeStaleSocket(path: string): Promise<boolean> {
-  let st;
-  try {
-    st = lstatSync(path);
-  } catch {
-    return false;
-  }
-  if (!st.isSocket() || (await socketIsLive(path))) return false;
+  if ((await inspectSocketPath(path)) !== 'stale') return false;
   try {
     unlinkSync(path);
   } catch {

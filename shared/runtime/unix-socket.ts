@@ -24,6 +24,18 @@ export function socketIsLive(path: string, timeoutMs = 500): Promise<boolean> {
   });
 }
 
+/** What is at a socket path: nothing, something else, a socket somebody answers on, or one left by a dead process. */
+export async function inspectSocketPath(path: string): Promise<'absent' | 'not-a-socket' | 'live' | 'stale'> {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return 'absent';
+  }
+  if (!st.isSocket()) return 'not-a-socket';
+  return (await socketIsLive(path)) ? 'live' : 'stale';
+}
+
 /**
  * Listens on a Unix socket path. A socket file left by a crashed process is
  * removed; one with a live listener, or a path that is not a socket, is an
@@ -36,17 +48,10 @@ export function socketIsLive(path: string, timeoutMs = 500): Promise<boolean> {
  * would change it for the whole process, under every concurrent file it creates.
  */
 export async function listenUnix(server: Server, path: string, mode: number): Promise<void> {
-  let st;
-  try {
-    st = lstatSync(path);
-  } catch {
-    st = undefined;
-  }
-  if (st) {
-    if (!st.isSocket()) throw new Error(`${path} exists and is not a socket`);
-    if (await socketIsLive(path)) throw new Error(`${path} is in use by another process`);
-    unlinkSync(path);
-  }
+  const found = await inspectSocketPath(path);
+  if (found === 'not-a-socket') throw new Error(`${path} exists and is not a socket`);
+  if (found === 'live') throw new Error(`${path} is in use by another process`);
+  if (found === 'stale') unlinkSync(path);
   // A short name: sun_path holds 107 bytes, and the staging path must fit as well as the final one.
   const staging = mkdtempSync(join(dirname(path), '.q'));
   try {
