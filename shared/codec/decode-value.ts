@@ -23,6 +23,9 @@ export function decodeValue<T extends z.ZodType>(
     // Includes RangeError from deep nesting and "data read, but end of buffer not reached".
     return { ok: false, failure: { kind: 'not-msgpack' } };
   }
+  if (hasPrototypeKey(untrustedValue)) {
+    return { ok: false, failure: { kind: 'invalid', message: 'a map key "__proto__" is not accepted' } };
+  }
   let parsed: z.ZodSafeParseResult<z.output<T>>;
   try {
     parsed = schema.safeParse(untrustedValue);
@@ -33,6 +36,30 @@ export function decodeValue<T extends z.ZodType>(
   if (!parsed.success)
     return { ok: false, failure: { kind: 'invalid', message: describeIssue(parsed.error.issues[0]) } };
   return { ok: true, value: parsed.data };
+}
+
+/**
+ * msgpackr silently renames a `__proto__` map key to `__proto_` (so an
+ * object cannot be poisoned), which would turn one key into another and let
+ * two distinct keys collide. Neither spelling has a use in qnet's documents:
+ * refuse both rather than store something other than what was sent.
+ */
+function hasPrototypeKey(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length) {
+    const v = pending.pop();
+    if (v === null || typeof v !== 'object') continue;
+    if (Array.isArray(v)) {
+      pending.push(...(v as unknown[]));
+      continue;
+    }
+    if (v instanceof Uint8Array) continue;
+    for (const [key, inner] of Object.entries(v)) {
+      if (key === '__proto_' || key === '__proto__') return true;
+      pending.push(inner);
+    }
+  }
+  return false;
 }
 
 export function describeDecodeFailure(failure: DecodeFailure, what: string): string {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { DnsUpdate } from '../../../../services';
+import { z } from 'zod';
 import { decodeRequest } from '../../../../shared/codec/decode-request';
+import { decodeValue } from '../../../../shared/codec/decode-value';
 import { encode } from '../../../../shared/codec/strict-unpackr';
 import { BadRequestError, PayloadTooLargeError } from '../../../../shared/errors/qnet-error';
 
@@ -66,5 +68,18 @@ describe('decodeRequest', () => {
     const proto = Buffer.from([0x81, 0xa9, ...Buffer.from('__proto__'), 0x81, 0xa5, ...Buffer.from('admin'), 0xc3]);
     assert.throws(() => decodeRequest(DnsUpdate, proto), BadRequestError);
     assert.equal(({} as Record<string, unknown>).admin, undefined);
+  });
+
+  it('refuses a __proto__ key where a free-form map would have taken it renamed (msgpackr makes it __proto_)', () => {
+    const features = z.record(z.string(), z.string());
+    const key = (name: string) => [0xa0 + name.length, ...Buffer.from(name)];
+    const map = (name: string) => Buffer.from([0x81, ...key(name), 0xa1, 0x31]);
+    assert.deepEqual(decodeValue(features, map('ipv6'), 1024), { ok: true, value: { ipv6: '1' } });
+    for (const name of ['__proto__', '__proto_']) {
+      const result = decodeValue(features, map(name), 1024);
+      assert.equal(result.ok, false, name);
+    }
+    const nested = Buffer.from([0x92, 0x01, ...map('__proto__')]);
+    assert.equal(decodeValue(z.tuple([z.number(), features]), nested, 1024).ok, false);
   });
 });
