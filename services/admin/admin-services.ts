@@ -56,7 +56,8 @@ export const RemoveQube = change('Remove', 'remove a qube (qvm-remove)', z.stric
 export const SetPower = change(
   'SetPower',
   'record that a qube started or stopped (its vif exists or not)',
-  z.strictObject({ name: AdminQubeName, power: z.enum(['running', 'halted']) }),
+  // force: halt a network provider although qubes connected to it run (refused otherwise, as qubesd).
+  z.strictObject({ name: AdminQubeName, power: z.enum(['running', 'halted']), force: z.boolean().optional() }),
 );
 
 export const SetProperty = change(
