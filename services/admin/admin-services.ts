@@ -9,7 +9,7 @@ import {
   PushResult,
   PushStatus,
   PushTarget,
-  QnetdEvent,
+  AdminEvent,
   QubeInfo,
 } from './admin-schemas';
 
@@ -137,7 +137,7 @@ export const PollEvents = defineService({
     after: z.number().int().min(-1),
     timeoutMs: z.number().int().min(0).max(60_000),
   }),
-  response: z.strictObject({ events: z.array(QnetdEvent).max(10_000), last: z.number().int().min(-1) }),
+  response: z.strictObject({ events: z.array(AdminEvent).max(10_000), last: z.number().int().min(-1) }),
   maxResponseBytes: 16 * 1024 * 1024,
 });
 
