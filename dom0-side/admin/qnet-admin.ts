@@ -13,7 +13,7 @@ import type { Qube, QubeClass } from '../inventory/qube';
 import { Reconciler } from '../reconciler/reconciler';
 import { SerialQueue } from '../../shared/runtime/serial-queue';
 import { EventLog } from './event-log';
-import { qubeEventsOf } from './qube-events';
+import { qubeEventsBetween, qubeEventsOf } from './qube-events';
 import { toQubeInfo } from './qube-view';
 import { RevisionConflictError } from './revision-conflict-error';
 
@@ -55,8 +55,10 @@ export class QnetAdmin {
     this.unwatch = this.backend.watch((event) => {
       this.log.info(`inventory changed outside qnetd: ${event.reason}`);
       this.serialize(async () => {
-        const resynced = await this.reconciler.update(await this.backend.load());
-        this.events.recordCause(event.reason, [], resynced);
+        const before = this.reconciler.inventory;
+        const after = await this.backend.load();
+        const resynced = await this.reconciler.update(after);
+        this.events.recordCause(event.reason, qubeEventsBetween(before, after), resynced);
       }).catch((err: unknown) => this.log.error(`resync after ${event.reason} failed: ${String(err)}`));
     });
     return { pushes };

@@ -1,5 +1,6 @@
 import type { Inventory } from '../inventory/inventory';
 import type { InventoryChange } from '../inventory/inventory-backend';
+import { firewallLines } from '../inventory/firewall-lines';
 import type { Qube } from '../inventory/qube';
 import type { QubeEventDraft } from './event-log';
 
@@ -51,4 +52,46 @@ export function qubeEventsOf(change: InventoryChange, before: Inventory, after: 
         }));
     }
   }
+}
+
+/**
+ * The events between two whole inventories, for changes qnetd did not make
+ * itself (qubesd's events, a resync): the same names as for its own changes,
+ * qube by qube in name order.
+ */
+export function qubeEventsBetween(before: Inventory, after: Inventory): QubeEventDraft[] {
+  const events: QubeEventDraft[] = [];
+  const names = [...new Set([...before.map.keys(), ...after.map.keys()])].sort();
+  for (const name of names) {
+    const old = before.get(name);
+    const now = after.get(name);
+    if (!old || !now) {
+      events.push({ event: now ? 'domain-add' : 'domain-delete', qube: name, args: {} });
+      continue;
+    }
+    for (const [property, read] of Object.entries(PROPERTIES)) {
+      if (read(old) === read(now)) continue;
+      events.push({
+        event: `property-set:${property}`,
+        qube: name,
+        args: { name: property, newvalue: read(now), oldvalue: read(old) },
+      });
+    }
+    for (const feature of [...new Set([...Object.keys(old.features), ...Object.keys(now.features)])].sort()) {
+      const [was, is] = [old.features[feature] ?? null, now.features[feature] ?? null];
+      if (was === is) continue;
+      events.push(
+        is === null
+          ? { event: `feature-delete:${feature}`, qube: name, args: { oldvalue: was } }
+          : { event: `feature-set:${feature}`, qube: name, args: { value: is, oldvalue: was } },
+      );
+    }
+    if (JSON.stringify(firewallLines(old)) !== JSON.stringify(firewallLines(now))) {
+      events.push({ event: 'firewall-changed', qube: name, args: {} });
+    }
+    if (old.power !== now.power) {
+      events.push({ event: now.power === 'running' ? 'domain-start' : 'domain-shutdown', qube: name, args: {} });
+    }
+  }
+  return events;
 }
