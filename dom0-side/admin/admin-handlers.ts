@@ -45,7 +45,9 @@ export class AdminHandlers {
       handler(admin.GetQube, (req) => qnet.get(req.name)),
       handler(admin.CreateQube, (req) => qnet.create(req)),
       handler(admin.RemoveQube, (req) => qnet.change({ kind: 'remove', name: req.name })),
-      handler(admin.SetPower, (req) => qnet.change({ kind: 'set-power', name: req.name, power: req.power })),
+      handler(admin.SetPower, (req) =>
+        qnet.change({ kind: 'set-power', name: req.name, power: req.power, force: req.force === true }),
+      ),
       handler(admin.SetProperty, (req) => qnet.change(propertyChange(req))),
       handler(admin.ResetProperty, (req) =>
         qnet.change({ kind: 'reset-property', name: req.name, property: req.property }),

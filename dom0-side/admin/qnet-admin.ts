@@ -12,6 +12,8 @@ import { InventoryBackend, type InventoryChange } from '../inventory/inventory-b
 import type { Qube, QubeClass } from '../inventory/qube';
 import { Reconciler } from '../reconciler/reconciler';
 import { SerialQueue } from '../../shared/runtime/serial-queue';
+import { EventLog } from './event-log';
+import { qubeEventsBetween, qubeEventsOf } from './qube-events';
 import { toQubeInfo } from './qube-view';
 import { RevisionConflictError } from './revision-conflict-error';
 
@@ -23,6 +25,8 @@ export interface CreateRequest {
   readonly qid?: number;
   readonly dispid?: number;
 }
+
+const nameOf = (change: InventoryChange) => (change.kind === 'create' ? change.qube.name : change.name);
 
 /** A change expressed against the current inventory (creation picks free ids from it). */
 type ChangeSource = InventoryChange | ((inventory: Inventory) => InventoryChange);
@@ -41,25 +45,35 @@ export class QnetAdmin {
     @inject(InventoryBackend) private readonly backend: InventoryBackend,
     @inject(Reconciler) private readonly reconciler: Reconciler,
     @inject(Logger) private readonly log: Logger,
+    @inject(EventLog) private readonly events: EventLog,
   ) {}
 
   /** Loads the inventory, pushes every running qube its documents, then follows backend events. */
   async start(): Promise<ChangeResult> {
     const pushes = await this.reconciler.start(await this.backend.load());
+    this.events.recordCause('qnetd start', [], pushes);
     this.unwatch = this.backend.watch((event) => {
       this.log.info(`inventory changed outside qnetd: ${event.reason}`);
-      this.serialize(async () => this.reconciler.update(await this.backend.load())).catch((err: unknown) =>
-        this.log.error(`resync after ${event.reason} failed: ${String(err)}`),
-      );
+      this.serialize(async () => {
+        const before = this.reconciler.inventory;
+        const after = await this.backend.load();
+        const resynced = await this.reconciler.update(after);
+        this.events.recordCause(event.reason, qubeEventsBetween(before, after), resynced);
+      }).catch((err: unknown) => this.log.error(`resync after ${event.reason} failed: ${String(err)}`));
     });
     return { pushes };
   }
 
   change(source: ChangeSource): Promise<ChangeResult> {
     return this.serialize(async () => {
-      const change = typeof source === 'function' ? source(this.reconciler.inventory) : source;
+      const before = this.reconciler.inventory;
+      const change = typeof source === 'function' ? source(before) : source;
       const inventory = await this.backend.apply(change);
-      return { pushes: await this.reconciler.update(inventory) };
+      const pushes = await this.reconciler.update(inventory);
+      const events = qubeEventsOf(change, before, inventory);
+      const what = events.length ? `${events[0].event} on ${events[0].qube}` : `${change.kind} on ${nameOf(change)}`;
+      this.events.recordCause(what, events, pushes);
+      return { pushes };
     });
   }
 
@@ -117,7 +131,11 @@ export class QnetAdmin {
   }
 
   push(qubes: readonly string[]): Promise<ChangeResult> {
-    return this.serialize(async () => ({ pushes: await this.reconciler.pushAgain(qubes) }));
+    return this.serialize(async () => {
+      const pushes = await this.reconciler.pushAgain(qubes);
+      this.events.recordCause(`qnet push ${qubes.join(' ') || '(all)'}`, [], pushes);
+      return { pushes };
+    });
   }
 
   list(): QubeInfo[] {

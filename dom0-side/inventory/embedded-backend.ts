@@ -7,6 +7,7 @@ import type { InventoryBackend, InventoryBackendEvent, InventoryChange } from '.
 import { InventoryStore } from './inventory-store';
 import type { Qube } from './qube';
 import { withFeature } from './feature-record';
+import { checkNetvmAttach, checkRemovable, checkShutdown } from './qube-refusals';
 import { requireModelledProperty, withPropertyReset } from './reset-property';
 
 function existing(inventory: Inventory, name: string): Qube {
@@ -37,9 +38,13 @@ export function applyInventoryChange(inventory: Inventory, change: InventoryChan
     }
     case 'remove':
       existing(inventory, change.name);
+      checkRemovable(inventory, change.name);
       return inventory.without(change.name);
-    case 'set-netvm':
-      return inventory.with({ ...existing(inventory, change.name), netvm: change.netvm, netvmIsDefault: false });
+    case 'set-netvm': {
+      const next = inventory.with({ ...existing(inventory, change.name), netvm: change.netvm, netvmIsDefault: false });
+      checkNetvmAttach(inventory, next, change.name);
+      return next;
+    }
     case 'set-provides-network':
       return inventory.with({
         ...existing(inventory, change.name),
@@ -48,7 +53,9 @@ export function applyInventoryChange(inventory: Inventory, change: InventoryChan
       });
     case 'reset-property': {
       const q = existing(inventory, change.name);
-      return inventory.with(withPropertyReset(inventory, q, requireModelledProperty(change.property))!);
+      const next = inventory.with(withPropertyReset(inventory, q, requireModelledProperty(change.property))!);
+      checkNetvmAttach(inventory, next, change.name);
+      return next;
     }
     case 'set-address': {
       const { [change.family]: _old, ...rest } = existing(inventory, change.name);
@@ -63,6 +70,8 @@ export function applyInventoryChange(inventory: Inventory, change: InventoryChan
       return inventory.with(change.rules === null ? rest : { ...rest, firewall: change.rules });
     }
     case 'set-power':
+      existing(inventory, change.name);
+      if (change.power === 'halted') checkShutdown(inventory, change.name, change.force === true);
       return inventory.with({ ...existing(inventory, change.name), power: change.power });
   }
 }

@@ -23,7 +23,8 @@ export type InventoryChange =
   | { readonly kind: 'set-feature'; readonly name: string; readonly feature: string; readonly value: string | null }
   /** `rules: null` returns to Qubes's default (no firewall configured: accept all). */
   | { readonly kind: 'set-firewall'; readonly name: string; readonly rules: readonly FirewallRuleModel[] | null }
-  | { readonly kind: 'set-power'; readonly name: string; readonly power: PowerState }
+  /** `force`: stop a network provider although qubes connected to it run (as `qvm-shutdown --force`). */
+  | { readonly kind: 'set-power'; readonly name: string; readonly power: PowerState; readonly force?: boolean }
   /**
    * `qvm-prefs --default`: the property returns to Qubes's default (netvm
    * follows `default_netvm` again, ip/ip6/mac to the planned ones). Any

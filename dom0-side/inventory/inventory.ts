@@ -47,11 +47,15 @@ function checkQube(q: Qube): void {
   // fail that qube's firewall closed and report it (qube-network.ts).
 }
 
-function checkUnique(qubes: readonly Qube[]): void {
+/** `focus` is the qube being changed: a clash is reported on it, whichever came first in the list. */
+function checkUnique(qubes: readonly Qube[], focus?: string): void {
   const seen = new Map<string, string>();
   const claim = (what: string, value: string, owner: string) => {
     const prior = seen.get(`${what}=${value}`);
-    if (prior !== undefined) fail(owner, `${what} ${value} is already used by ${quote(prior, 32)}`);
+    if (prior !== undefined) {
+      const [blamed, other] = prior === focus ? [prior, owner] : [owner, prior];
+      fail(blamed, `${what} ${value} is already used by ${quote(other, 32)}`);
+    }
     seen.set(`${what}=${value}`, owner);
   };
   for (const q of qubes) {
@@ -84,16 +88,22 @@ function checkDefaultNetvm(byName: ReadonlyMap<string, Qube>, defaultNetvm: stri
     throw new InvalidInventoryError(`default_netvm ${quote(defaultNetvm, 32)} does not provide network`);
 }
 
-function checkNetvms(byName: ReadonlyMap<string, Qube>): void {
+function checkNetvms(byName: ReadonlyMap<string, Qube>, focus?: string): void {
   for (const q of byName.values()) {
     if (q.netvm === null) continue;
     const netvm = byName.get(q.netvm);
     if (!netvm) fail(q.name, `netvm ${quote(q.netvm, 32)} does not exist`);
-    if (!netvm.providesNetwork) fail(q.name, `netvm ${quote(q.netvm, 32)} does not provide network`);
+    if (!netvm.providesNetwork) {
+      // Turning provides_network off on a provider is refused on the provider, not on its client.
+      if (q.netvm === focus) fail(focus, `cannot stop providing network: it is netvm of ${quote(q.name, 32)}`);
+      fail(q.name, `netvm ${quote(q.netvm, 32)} does not provide network`);
+    }
   }
   // Colour walk: 1 = on the current path, 2 = known to reach a root.
   const state = new Map<string, 1 | 2>();
-  for (const start of byName.keys()) {
+  // The changed qube first, so a loop it closes is reported on it.
+  const starts = focus !== undefined && byName.has(focus) ? [focus, ...byName.keys()] : byName.keys();
+  for (const start of starts) {
     const path: string[] = [];
     let name: string | null = start;
     while (name !== null && state.get(name) !== 2) {
@@ -120,7 +130,8 @@ export class Inventory {
 
   static readonly EMPTY = new Inventory(new Map());
 
-  static of(qubes: Iterable<Qube>, globals: InventoryGlobals = {}): Inventory {
+  /** `focus`: the qube a change is about, named by any error the change causes. */
+  static of(qubes: Iterable<Qube>, globals: InventoryGlobals = {}, focus?: string): Inventory {
     const defaultNetvm = globals.defaultNetvm ?? null;
     const list: Qube[] = [];
     const byName = new Map<string, Qube>();
@@ -131,9 +142,9 @@ export class Inventory {
       if (byName.has(q.name)) fail(q.name, 'name is used twice');
       byName.set(q.name, q);
     }
-    checkUnique(list);
+    checkUnique(list, focus);
     checkDefaultNetvm(byName, defaultNetvm);
-    checkNetvms(byName);
+    checkNetvms(byName, focus);
     return new Inventory(byName, defaultNetvm);
   }
 
@@ -164,7 +175,7 @@ export class Inventory {
   with(qube: Qube): Inventory {
     const next = new Map(this.byName);
     next.set(qube.name, qube);
-    return Inventory.of(next.values(), { defaultNetvm: this.defaultNetvm });
+    return Inventory.of(next.values(), { defaultNetvm: this.defaultNetvm }, qube.name);
   }
 
   /** Removes a qube; refused while another qube still uses it as netvm. */

@@ -206,8 +206,10 @@ export class Domain {
     return new PushBatch(this.admin, (await this.admin.call(SetPower, { name: this.name, power: 'running' })).pushes);
   }
 
-  async shutdown(): Promise<PushBatch> {
-    return new PushBatch(this.admin, (await this.admin.call(SetPower, { name: this.name, power: 'halted' })).pushes);
+  async shutdown(opts: { force?: boolean } = {}): Promise<PushBatch> {
+    const force = opts.force === true ? { force: true } : {};
+    const reply = await this.admin.call(SetPower, { name: this.name, power: 'halted', ...force });
+    return new PushBatch(this.admin, reply.pushes);
   }
 
   toString(): string {

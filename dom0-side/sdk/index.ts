@@ -11,8 +11,17 @@ export {
   type SettableProperty,
 } from './domain';
 export { DomainCollection, type CreateOptions } from './domain-collection';
+export { Rule } from './firewall-rule';
+export { FirewallRuleError } from '../firewall/firewall-rule-error';
 export { PushBatch, type PushReport, type WaitOptions } from './push-batch';
-export { QnetdEvents, type EventListener, type EventName } from './qnetd-events';
+export {
+  QnetdEvents,
+  type EventListener,
+  type EventName,
+  type PushEventName,
+  type QubeEventListener,
+  type QubeEventName,
+} from './qnetd-events';
 export {
   ChangeConflictError,
   InvalidChangeError,
@@ -22,7 +31,15 @@ export {
   QubeNotFoundError,
   RevisionConflictError,
 } from './sdk-errors';
-export type { PushResult, PushStatus, PushTarget, QnetdEvent, QubeInfo } from '../../services/admin/admin-schemas';
+export type {
+  AdminEvent,
+  PushResult,
+  PushStatus,
+  PushTarget,
+  QnetdEvent,
+  QubeEvent,
+  QubeInfo,
+} from '../../services/admin/admin-schemas';
 export { defineService } from '../../shared/contract/define-service';
 export { RemoteServiceError, PolicyDeniedError, NoSuchServiceError } from '../../shared/errors/client-errors';
 export { QnetError } from '../../shared/errors/qnet-error';

@@ -1,9 +1,19 @@
-import type { QnetdEvent } from '../../services/admin/admin-schemas';
+import type { AdminEvent, QnetdEvent, QubeEvent } from '../../services/admin/admin-schemas';
 import { PollEvents } from '../../services/admin/admin-services';
 import type { AdminConnection } from './admin-connection';
 
-export type EventName = QnetdEvent['type'] | '*';
+/** `push-done`, `push-failed`, or `*` for both. */
+export type PushEventName = QnetdEvent['type'] | '*';
+/**
+ * A qube event as qubesadmin names it (`property-set:netvm`, `domain-start`,
+ * `domain-shutdown`, `feature-set:ipv6`, `firewall-changed`, …), a prefix
+ * wildcard (`feature-set:*`, `property-set:*`), or `qube:*` for all of them.
+ */
+export type QubeEventName = string;
+export type EventName = PushEventName | QubeEventName;
 export type EventListener = (event: QnetdEvent) => void;
+export type QubeEventListener = (event: QubeEvent) => void;
+type AnyListener = (event: AdminEvent) => void;
 
 const POLL_TIMEOUT_MS = 5_000;
 const RETRY_DELAY_MS = 1_000;
@@ -14,27 +24,33 @@ const RETRY_DELAY_MS = 1_000;
  * listens; the poll never keeps the process alive. Events from before the
  * first listener are not replayed. `push-failed` comes once per push request,
  * when its first tries all failed, with `nextRetryAt` (qnetd keeps retrying);
- * `push-done` comes at every acknowledgement, with the firewall rules the
+ * `push-done` comes at each acknowledgement, with the firewall rules the
  * provider could not install (`ruleFailures`: client, rule number, text, reason).
+ * Every push event has a `cause`: the same string as the qube event (a
+ * `property-set:netvm`, a `domain-start`…) whose change made that push, or
+ * what else did (`qnetd start`, `qnet push`). Qube events come through their
+ * qubesadmin names; `*` stays the push events only.
  */
 export class QnetdEvents {
-  private readonly listeners = new Map<EventName, Set<EventListener>>();
+  private readonly listeners = new Map<string, Set<AnyListener>>();
   private polling = false;
   private closed = false;
   private cursor: number | undefined;
 
   constructor(private readonly admin: AdminConnection) {}
 
-  on(name: EventName, listener: EventListener): () => void {
+  on(name: PushEventName, listener: EventListener): () => void;
+  on(name: QubeEventName, listener: QubeEventListener): () => void;
+  on(name: string, listener: EventListener | QubeEventListener): () => void {
     let set = this.listeners.get(name);
     if (!set) this.listeners.set(name, (set = new Set()));
-    set.add(listener);
+    set.add(listener as AnyListener);
     if (!this.polling && !this.closed) void this.poll();
     return () => this.off(name, listener);
   }
 
-  off(name: EventName, listener: EventListener): void {
-    this.listeners.get(name)?.delete(listener);
+  off(name: string, listener: EventListener | QubeEventListener): void {
+    this.listeners.get(name)?.delete(listener as AnyListener);
   }
 
   /** Resolves once the poll knows where "now" is: events after this are delivered. */
@@ -74,9 +90,13 @@ export class QnetdEvents {
     }
   }
 
-  private dispatch(event: QnetdEvent): void {
+  private dispatch(event: AdminEvent): void {
     if (this.closed) return;
-    for (const name of [event.type, '*'] as const) {
+    const names =
+      event.type === 'qube-event'
+        ? [event.event, 'qube:*', ...(event.event.includes(':') ? [`${event.event.split(':')[0]}:*`] : [])]
+        : [event.type, '*'];
+    for (const name of names) {
       for (const listener of this.listeners.get(name) ?? []) listener(event);
     }
   }

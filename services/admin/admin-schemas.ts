@@ -177,5 +177,31 @@ export const QnetdEvent = z.strictObject({
   nextRetryAt: z.number().optional(),
   /** push-done of a FirewallSync: the rules the provider could not install. */
   ruleFailures: RuleFailureReports.optional(),
+  /** What made qnetd push: the `cause` of the qube event (or the startup, resync, `qnet push`) behind it. */
+  cause: z.string().max(160).optional(),
 });
 export type QnetdEvent = z.infer<typeof QnetdEvent>;
+
+/**
+ * A change to a qube, named as qubesadmin's events are (`property-set:netvm`,
+ * `domain-start`, `domain-shutdown`, `feature-set:NAME`, `feature-delete:NAME`,
+ * `firewall-changed`, `domain-add`, `domain-delete`), with their arguments as
+ * strings (null for none). `cause` is shared with the push events it led to.
+ */
+export const QubeEvent = z.strictObject({
+  seq: z.number().int().nonnegative(),
+  type: z.literal('qube-event'),
+  event: z
+    .string()
+    .max(96)
+    .regex(/^[a-z][a-z-]*(:[A-Za-z0-9_.-]+)?$/),
+  qube: AdminQubeName,
+  at: z.number(),
+  cause: z.string().max(160),
+  args: z.record(z.string().max(32), z.string().max(4096).nullable()),
+});
+export type QubeEvent = z.infer<typeof QubeEvent>;
+
+/** What the event poll returns: push outcomes and qube changes, in the order they happened. */
+export const AdminEvent = z.union([QnetdEvent, QubeEvent]);
+export type AdminEvent = z.infer<typeof AdminEvent>;

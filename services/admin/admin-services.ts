@@ -9,7 +9,7 @@ import {
   PushResult,
   PushStatus,
   PushTarget,
-  QnetdEvent,
+  AdminEvent,
   QubeInfo,
 } from './admin-schemas';
 
@@ -56,7 +56,8 @@ export const RemoveQube = change('Remove', 'remove a qube (qvm-remove)', z.stric
 export const SetPower = change(
   'SetPower',
   'record that a qube started or stopped (its vif exists or not)',
-  z.strictObject({ name: AdminQubeName, power: z.enum(['running', 'halted']) }),
+  // force: halt a network provider although qubes connected to it run (refused otherwise, as qubesd).
+  z.strictObject({ name: AdminQubeName, power: z.enum(['running', 'halted']), force: z.boolean().optional() }),
 );
 
 export const SetProperty = change(
@@ -136,7 +137,7 @@ export const PollEvents = defineService({
     after: z.number().int().min(-1),
     timeoutMs: z.number().int().min(0).max(60_000),
   }),
-  response: z.strictObject({ events: z.array(QnetdEvent).max(10_000), last: z.number().int().min(-1) }),
+  response: z.strictObject({ events: z.array(AdminEvent).max(10_000), last: z.number().int().min(-1) }),
   maxResponseBytes: 16 * 1024 * 1024,
 });
 

@@ -72,6 +72,10 @@ export function qnetCommand<O extends NonNullable<Parameters<typeof parseCli>[1]
         writeLine(io.stdout, spec.usage);
         return EXIT_OK;
       }
+      // Every flag whose value needs checking is checked here, before the
+      // command connects: a bad flag must never be found after the change it
+      // came with was applied.
+      validateFlags(values as ParsedValues);
       const runDir = (values as ParsedValues)['run-dir'];
       const connect = async () =>
         (app ??= await Qubes.connect({
@@ -88,6 +92,15 @@ export function qnetCommand<O extends NonNullable<Parameters<typeof parseCli>[1]
 
 export function printJson(io: CliIo, value: unknown): void {
   writeLine(io.stdout, JSON.stringify(value, null, 2));
+}
+
+/**
+ * The value checks of the shared options (today `--timeout`), run by
+ * `qnetCommand` before any command body. A command's own flags are parsed
+ * at the top of its `run`, before `connect()`.
+ */
+export function validateFlags(values: ParsedValues): void {
+  waitTimeoutMs(values);
 }
 
 export function waitTimeoutMs(values: ParsedValues): number {

@@ -4,6 +4,7 @@ import {
   COMMON_OPTIONS,
   COMMON_USAGE,
   expectPositionals,
+  type ParsedValues,
   printJson,
   qnetCommand,
   reportPushes,
@@ -71,6 +72,8 @@ export const runRemove = qnetCommand({
   },
 });
 
+const FORCE_OPTION = { force: { type: 'boolean' } } as const;
+
 function powerCommand(verb: 'start' | 'shutdown') {
   return qnetCommand({
     usage: [
@@ -79,15 +82,19 @@ function powerCommand(verb: 'start' | 'shutdown') {
       verb === 'start'
         ? 'Records that the qube runs (its vif exists), as qvm-start would; its provider learns of it and it gets its documents.'
         : 'Records that the qube stopped; its provider forgets its vif. Nothing is pushed to the qube itself.',
+      ...(verb === 'shutdown'
+        ? ['  --force         also when running qubes are connected to it (they lose their network)']
+        : []),
       ...COMMON_USAGE,
       ...WAIT_USAGE,
     ].join('\n'),
-    options: { ...COMMON_OPTIONS, ...WAIT_OPTIONS },
+    options: { ...COMMON_OPTIONS, ...WAIT_OPTIONS, ...(verb === 'shutdown' ? FORCE_OPTION : {}) },
     async run({ values, positionals, io, connect }) {
       expectPositionals(positionals, 1, 1, 'NAME');
       const app = await connect();
       const vm = await app.domains.get(positionals[0]);
-      return reportPushes(verb === 'start' ? await vm.start() : await vm.shutdown(), io, values, {
+      const force = (values as ParsedValues).force === true;
+      return reportPushes(verb === 'start' ? await vm.start() : await vm.shutdown({ force }), io, values, {
         qube: vm.name,
         power: verb === 'start' ? 'running' : 'halted',
       });

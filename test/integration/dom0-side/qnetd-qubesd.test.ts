@@ -6,7 +6,7 @@ import { silentLogger } from '../../../shared/logging/logger';
 import { parseDaemonConfig, type DaemonConfig } from '../../../dom0-side/daemon/daemon-config';
 import { buildQnetdContainer } from '../../../dom0-side/daemon/main';
 import { Qnetd } from '../../../dom0-side/daemon/qnetd';
-import { Qubes } from '../../../dom0-side/sdk/index';
+import { Qubes, type QnetdEvent, type QubeEvent } from '../../../dom0-side/sdk/index';
 import { FakeQubesd } from '../../fixtures/fake-qubesd';
 import { tempDir, waitFor } from '../../helpers/processes';
 import { fakeAgents, sent } from '../../unit/dom0-side/reconciler/fake-agents';
@@ -76,6 +76,26 @@ describe('dom0-side qnetd --qubesd (in process, against the fake qubesd)', funct
       'sys-firewall qubes.FirewallSync',
       'personal qubes.NetConfig',
     ]);
+  });
+
+  it('reports a qubesd event as its qube event, once, and its pushes with that cause', async () => {
+    await waitFor(() => agents.pushes.length >= 6, 5000, 'initial pushes');
+    const qube: QubeEvent[] = [];
+    const pushes: QnetdEvent[] = [];
+    app.events.on('qube:*', (e) => qube.push(e));
+    app.events.on('*', (e) => pushes.push(e));
+    await app.events.ready();
+    fake.setState('personal', 'Running');
+    await waitFor(() => qube.length >= 1 && pushes.length >= 3, 10_000, 'events after domain-start');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(
+      qube.map((e) => `${e.event} ${e.qube}`),
+      ['domain-start personal'],
+    );
+    assert.deepEqual(
+      pushes.map((p) => p.cause),
+      Array(pushes.length).fill(qube[0].cause),
+    );
   });
 
   it('writes an SDK change through the Admin API and pushes the result live', async () => {

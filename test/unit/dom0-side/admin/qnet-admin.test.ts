@@ -41,7 +41,7 @@ describe('dom0-side/admin QnetAdmin', () => {
     const { reconciler } = reconcilerWith(agents.transport, { concurrency: 4 });
     const inv = Inventory.of(defaultInstall());
     const { backend, outside } = fakeBackend(inv);
-    const admin = new QnetAdmin(backend, reconciler, silentLogger);
+    const admin = new QnetAdmin(backend, reconciler, silentLogger, new EventLog());
     const { pushes } = await admin.start();
     assert.equal(pushes.length, 7);
     await reconciler.idle();
@@ -63,7 +63,7 @@ describe('dom0-side/admin QnetAdmin', () => {
   it('creates with the lowest free ids and checks features up the netvm chain', async () => {
     const { reconciler } = reconcilerWith(fakeAgents().transport);
     const { backend } = fakeBackend(Inventory.of(defaultInstall()));
-    const admin = new QnetAdmin(backend, reconciler, silentLogger);
+    const admin = new QnetAdmin(backend, reconciler, silentLogger, new EventLog());
     await admin.start();
     await admin.create({ name: 'disp1', klass: 'DispVM', netvm: 'sys-firewall' });
     const info = admin.get('disp1');
