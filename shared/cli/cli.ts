@@ -84,9 +84,11 @@ export async function runCommandTable(
   }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     const width = Math.max(...commands.map((c) => c.name.length));
-    writeLine(io.stdout, `usage: ${prog} COMMAND [ARGS...]   (${prog} COMMAND --help for details)\n`);
-    for (const c of commands) writeLine(io.stdout, `  ${c.name.padEnd(width)}  ${c.summary}`);
-    return name ? 0 : EXIT_USAGE;
+    // Asked for, the help goes to stdout; given no command, to stderr, ending in the usage error's line.
+    const out = name ? io.stdout : io.stderr;
+    writeLine(out, `usage: ${prog} COMMAND [ARGS...]   (${prog} COMMAND --help for details)\n`);
+    for (const c of commands) writeLine(out, `  ${c.name.padEnd(width)}  ${c.summary}`);
+    return name ? 0 : reportError(prog, io, new UsageError('expected a command'));
   }
   const cmd = commands.find((c) => c.name === name);
   if (!cmd) return reportError(prog, io, new UsageError(`unknown command ${JSON.stringify(name)}`));

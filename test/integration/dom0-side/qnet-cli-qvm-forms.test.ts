@@ -279,6 +279,33 @@ describe('dom0-side qnet CLI: qvm-* forms against a real qnetd', function () {
       }
     });
 
+    it("says no command as a usage error, and bad values in qnet words, not the schema library's", async () => {
+      const none = await qnet([]);
+      assert.equal(none.code, 64);
+      assert.match(none.stderr, /^usage: qnet COMMAND/);
+      assert.match(none.stderr, /\nqnet: USAGE: expected a command \(try --help\)\n$/);
+      for (const [args, line] of [
+        [['create', 'x'.repeat(40)], 'qnet: BAD_REQUEST: not sent: name: a qube name is at most 31 characters'],
+        [
+          ['features', 'work', 'f'.repeat(300), '1'],
+          'qnet: BAD_REQUEST: not sent: feature: a feature name is at most 256 characters',
+        ],
+        [
+          ['features', 'work', 'f', 'v'.repeat(5000)],
+          'qnet: BAD_REQUEST: not sent: value: a feature value is at most 4096 characters',
+        ],
+      ] as const) {
+        const r = await qnet([...args]);
+        assert.deepEqual([r.code, r.stderr], [65, `${line}\n`], args.join(' ').slice(0, 40));
+      }
+      const many = Array.from({ length: 1025 }, () => 'action=drop').join('\n');
+      const r = await qnet(['firewall', 'work', 'set'], many);
+      assert.deepEqual(
+        [r.code, r.stderr],
+        [65, 'qnet: BAD_REQUEST: not sent: rules: a qube has at most 1024 firewall rules\n'],
+      );
+    });
+
     it('--qubes-exit-codes (or QNET_EXIT_CODES=qubes) gives qvm-* exit codes: 2 for usage, 1 for not found', async () => {
       assert.equal((await qnet(['--qubes-exit-codes', 'ls', '--bogus'])).code, 2);
       assert.equal((await qnet(['prefs', 'ghost', '--qubes-exit-codes'])).code, 1);
