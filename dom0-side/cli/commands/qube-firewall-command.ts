@@ -63,9 +63,30 @@ export function firewallTableRow(rule: FirewallRuleModel, no: number, nowMs: num
   return [String(no), ...cells.map((c) => (c === undefined || c === '' ? '-' : c))];
 }
 
+/** A stored line and, when qnet's parser understands it, its model. */
+interface StoredRule {
+  readonly line: string;
+  readonly rule?: FirewallRuleModel;
+}
+
+function storedRule(line: string): StoredRule {
+  try {
+    return { line, rule: parseApiRule(line) };
+  } catch (err) {
+    // A line qubesd stored that qnet cannot read is still listed, and never dropped by an edit.
+    if (err instanceof QnetError) return { line };
+    throw err;
+  }
+}
+
 /** The live rules: qubesd drops a rule once its expire time passed, and numbers what is left. */
-const liveRules = (lines: readonly string[], nowMs: number) =>
-  lines.map((line) => ({ line, rule: parseApiRule(line) })).filter((r) => !isRuleExpired(r.rule, nowMs));
+const liveRules = (lines: readonly string[], nowMs: number): StoredRule[] =>
+  lines.map(storedRule).filter((r) => r.rule === undefined || !isRuleExpired(r.rule, nowMs));
+
+function tableRow(r: StoredRule, no: number, nowMs: number): string[] {
+  if (r.rule) return firewallTableRow(r.rule, no, nowMs);
+  return [String(no), '?', '-', '-', '-', '-', '-', '-', `(not understood by qnet) ${r.line}`];
+}
 
 /** `--before N` and `--rule-no N`: a rule number as qvm-firewall's argparse int takes it. */
 function ruleNumber(raw: string | undefined, flag: string): number | undefined {
@@ -145,7 +166,7 @@ const command = (clock: Clock) =>
               io.stdout,
               formatTable(
                 FIREWALL_TABLE_HEADER,
-                live.map((r, i) => firewallTableRow(r.rule, i, now)),
+                live.map((r, i) => tableRow(r, i, now)),
               ),
             );
           return 0;
