@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { processIo, runCommandTable, type CliCommand } from '../../shared/cli/cli';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { processIo, qubesExitCode, runCommandTable, takeQubesExitFlag, type CliCommand } from '../../shared/cli/cli';
 
 /** Commands served by qnetd through the SDK; each module loads only when used. */
 const QNETD_COMMANDS: readonly CliCommand[] = [
@@ -24,7 +26,7 @@ const QNETD_COMMANDS: readonly CliCommand[] = [
     summary: 'record that a qube stopped; pushes what changes',
     load: async () => ({ run: (await import('./commands/qube-commands')).runShutdown }),
   },
-  { name: 'ls', summary: 'list qubes', load: async () => ({ run: (await import('./commands/qube-commands')).runLs }) },
+  { name: 'ls', summary: 'list qubes (qvm-ls)', load: () => import('./commands/ls-command') },
   {
     name: 'prefs',
     summary: 'show or set qube properties (netvm live)',
@@ -52,8 +54,13 @@ const COMMANDS: readonly CliCommand[] = [
   },
   {
     name: 'firewall',
-    summary: "a qube's firewall (QUBE list | add | del | set | reset, as qvm-firewall), or parse rule lines",
+    summary: "a qube's firewall (QUBE list | add | del | set | reset, as qvm-firewall)",
     load: () => import('./commands/firewall-command'),
+  },
+  {
+    name: 'firewall-parse',
+    summary: 'validate and normalize firewall rule lines from stdin (offline)',
+    load: async () => ({ run: (await import('./commands/firewall-command')).createFirewallParseCommand() }),
   },
   ...QNETD_COMMANDS,
   {
@@ -63,9 +70,24 @@ const COMMANDS: readonly CliCommand[] = [
   },
 ];
 
+/** package.json's version: found upward from this file (it runs from dist/ or from a bundle). */
+export function qnetVersion(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not here: look one level up
+    }
+  }
+  return 'unknown';
+}
+
 if (require.main === module) {
-  runCommandTable('qnet', COMMANDS, process.argv.slice(2), processIo()).then(
-    (code) => (process.exitCode = code),
+  const io = processIo();
+  const { argv, qubes } = takeQubesExitFlag(process.argv.slice(2), io.env);
+  runCommandTable('qnet', COMMANDS, argv, io, qnetVersion()).then(
+    (code) => (process.exitCode = qubes ? qubesExitCode(code) : code),
     (err: unknown) => {
       process.stderr.write(`qnet: INTERNAL: ${String(err)}\n`);
       process.exitCode = 70;

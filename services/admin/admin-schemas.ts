@@ -9,8 +9,9 @@ import { QUBE_NAME_RE } from '../schemas/qube-name';
  */
 export const AdminQubeName = z
   .string()
-  .min(1)
-  .max(31)
+  // Said in words: these reach `qnet` users as they are (zod's defaults name its own terms).
+  .min(1, 'expected a qube name, got an empty one')
+  .max(31, 'a qube name is at most 31 characters')
   .regex(QUBE_NAME_RE, 'expected a qube name: a letter, then letters, digits, "_", "." or "-"');
 /** An opaque digest of a qube's firewall rules (see SetFirewall's expectedRevision). */
 export const FirewallRevision = z.string().regex(/^[0-9a-f]{1,64}$/, 'expected a firewall revision');

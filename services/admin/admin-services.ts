@@ -21,7 +21,9 @@ const change = <R extends z.ZodType>(name: string, summary: string, request: R) 
   defineService({ name: `qnet.admin.${name}`, summary, request, response: ChangeResult });
 
 const QubeClass = z.enum(['AppVM', 'DispVM', 'TemplateVM', 'StandaloneVM']);
-const Rules = z.array(z.string().max(4096)).max(1024);
+const Rules = z
+  .array(z.string().max(4096, 'a firewall rule is at most 4096 characters'))
+  .max(1024, 'a qube has at most 1024 firewall rules');
 
 export const ListQubes = defineService({
   name: 'qnet.admin.List',

@@ -1,7 +1,6 @@
 import type { WriteStream } from 'node:tty';
-import { parseCli, UsageError, writeLine, type CliIo } from '../../../shared/cli/cli';
+import { parseCli, reportError, UsageError, writeLine, type CliIo } from '../../../shared/cli/cli';
 import { exitCodeFor } from '../../../shared/errors/codes';
-import { QnetError } from '../../../shared/errors/qnet-error';
 import type { PushResult, RuleFailureReport } from '../../../services/admin/admin-schemas';
 import { ruleFailureLine } from '../../reconciler/rule-failures';
 import type { PushBatch } from '../../sdk/push-batch';
@@ -50,16 +49,7 @@ export interface CommandSpec<O extends NonNullable<Parameters<typeof parseCli>[1
 
 /** One line on stderr, `qnet: CODE: message`, and the code's exit status. */
 export function reportQnetError(io: CliIo, err: unknown): number {
-  if (err instanceof UsageError) {
-    writeLine(io.stderr, `qnet: ${err.message} (try --help)`);
-    return 64;
-  }
-  if (err instanceof QnetError) {
-    writeLine(io.stderr, `qnet: ${err.code}: ${err.message}`);
-    return exitCodeFor(err.code);
-  }
-  writeLine(io.stderr, `qnet: INTERNAL: ${err instanceof Error ? err.message : String(err)}`);
-  return exitCodeFor('INTERNAL');
+  return reportError('qnet', io, err);
 }
 
 /** Parses, answers --help, connects on demand, and turns every failure into one line and an exit code. */

@@ -14,21 +14,29 @@ import { formatTable } from './text-table';
 
 export const run = qnetCommand({
   usage: [
-    'usage: qnet features QUBE [NAME [VALUE]] | qnet features QUBE --delete NAME',
+    'usage: qnet features QUBE [FEATURE [VALUE]] | qnet features QUBE FEATURE -D',
     '',
     'Lists features, shows one, sets one, or deletes one (as qvm-features). ipv6 takes effect live.',
-    '  -D, --delete NAME  delete the feature',
+    '  -D, --unset, --default, --delete   delete FEATURE (the flag may stand anywhere)',
     ...COMMON_USAGE,
     ...WAIT_USAGE,
   ].join('\n'),
-  options: { ...COMMON_OPTIONS, ...WAIT_OPTIONS, delete: { type: 'string', short: 'D' } },
+  options: {
+    ...COMMON_OPTIONS,
+    ...WAIT_OPTIONS,
+    // qvm-features' four spellings of one store_true flag.
+    delete: { type: 'boolean', short: 'D' },
+    unset: { type: 'boolean' },
+    default: { type: 'boolean' },
+  },
   async run({ values, positionals, io, connect }) {
-    const deleting = values.delete;
-    expectPositionals(positionals, 1, deleting !== undefined ? 1 : 3, 'QUBE [NAME [VALUE]]');
+    const deleting = values.delete === true || values.unset === true || values.default === true;
+    if (deleting) expectPositionals(positionals, 2, 2, 'QUBE FEATURE with -D');
+    else expectPositionals(positionals, 1, 3, 'QUBE [FEATURE [VALUE]]');
     const [name, feature, value] = positionals;
     const vm = await (await connect()).domains.get(name);
-    if (deleting !== undefined) {
-      return reportPushes(await vm.features.delete(deleting), io, values, { qube: name, deleted: deleting });
+    if (deleting) {
+      return reportPushes(await vm.features.delete(feature), io, values, { qube: name, deleted: feature });
     }
     if (feature === undefined) {
       const all = await vm.features.all();

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { parseCli, UsageError, writeLine, type CliIo } from '../../../shared/cli/cli';
+import { EXIT_USAGE, parseCli, UsageError, writeLine, type CliIo } from '../../../shared/cli/cli';
 import { QnetError } from '../../../shared/errors/qnet-error';
 import { parseApiRule } from '../../firewall/parse-api-rule';
 import { parseCliRule } from '../../firewall/parse-cli-rule';
@@ -48,65 +48,70 @@ function parseLine(input: string, cliForm: boolean, nowMs: number): ParseResult 
   }
 }
 
-const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
-  parse: {
-    summary: 'validate and normalize rule lines from stdin, one JSON result per line',
-    usage: [
-      'usage: qnet firewall parse [--cli]',
-      '',
-      'Reads one firewall rule per line on stdin and prints one JSON object per line:',
-      '  {"input": LINE, "ok": true, "api": NORMALIZED}    the Admin API line qubesd would store',
-      '  {"input": LINE, "ok": true, "api": null, "expired": true}   valid, but its expire time has passed',
-      '  {"input": LINE, "ok": false, "error": MESSAGE}',
-      '',
-      'Input is the Admin API form (action=accept proto=tcp dsthost=example.org dstports=443-443),',
-      'or with --cli the qvm-firewall argument form (accept proto=tcp dsthost=example.org dstports=443,',
-      'positional "<action> [<dsthost> [<proto> [<dstports>|<icmptype>]]]", expire=+SECONDS, shell quoting).',
-    ].join('\n'),
-    async run(argv, io, clock) {
-      const { values } = parseCli(argv, { cli: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, false);
-      if (values.help) {
-        writeLine(io.stdout, this.usage);
-        return 0;
-      }
-      for await (const line of readLines(io.stdin)) {
-        writeLine(io.stdout, JSON.stringify(parseLine(line, values.cli === true, clock())));
-      }
+const PARSE: Subcommand = {
+  summary: 'validate and normalize rule lines from stdin, one JSON result per line',
+  usage: [
+    'usage: qnet firewall-parse [--cli]   (or qnet firewall --parse [--cli])',
+    '',
+    'Reads one firewall rule per line on stdin and prints one JSON object per line:',
+    '  {"input": LINE, "ok": true, "api": NORMALIZED}    the Admin API line qubesd would store',
+    '  {"input": LINE, "ok": true, "api": null, "expired": true}   valid, but its expire time has passed',
+    '  {"input": LINE, "ok": false, "error": MESSAGE}',
+    '',
+    'Input is the Admin API form (action=accept proto=tcp dsthost=example.org dstports=443-443),',
+    'or with --cli the qvm-firewall argument form (accept proto=tcp dsthost=example.org dstports=443,',
+    'positional "<action> [<dsthost> [<proto> [<dstports>|<icmptype>]]]", expire=+SECONDS, shell quoting).',
+  ].join('\n'),
+  async run(argv, io, clock) {
+    const { values } = parseCli(argv, { cli: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, false);
+    if (values.help) {
+      writeLine(io.stdout, this.usage);
       return 0;
-    },
+    }
+    for await (const line of readLines(io.stdin)) {
+      writeLine(io.stdout, JSON.stringify(parseLine(line, values.cli === true, clock())));
+    }
+    return 0;
   },
 };
 
-function describeSubcommands(withQubes: boolean): string {
-  const names = Object.keys(SUBCOMMANDS);
-  const width = Math.max(...names.map((n) => n.length));
+function describe(withQubes: boolean): string {
   return [
-    'usage: qnet firewall SUBCOMMAND [ARGS...]   (qnet firewall SUBCOMMAND --help for details)',
-    ...(withQubes ? ['       qnet firewall QUBE [list | add RULE... | del N | set < FILE | reset]'] : []),
+    ...(withQubes
+      ? [
+          'usage: qnet firewall QUBE [list | add RULE... | del N | set < FILE | reset]   (as qvm-firewall)',
+          '       qnet firewall --parse [--cli] < RULES',
+        ]
+      : ['usage: qnet firewall --parse [--cli] < RULES']),
     '',
-    ...names.map((n) => `  ${n.padEnd(width)}  ${SUBCOMMANDS[n].summary}`),
-    ...(withQubes ? ["  QUBE   a qube's rules in qnetd (qnet firewall QUBE --help for details)"] : []),
+    `  --parse   ${PARSE.summary}; also \`qnet firewall-parse\``,
+    ...(withQubes ? ["  QUBE      a qube's rules in qnetd (qnet firewall QUBE --help for details)"] : []),
   ].join('\n');
 }
 
 /** `qnet firewall QUBE ...`: the rules qnetd holds for a qube; loaded only when a qube is named. */
 export type QubeFirewallCommand = (argv: string[], io: CliIo, clock: Clock) => Promise<number>;
 
+/** `qnet firewall-parse`: rule lines checked offline, no qnetd needed. */
+export function createFirewallParseCommand(clock: Clock = Date.now) {
+  return (argv: string[], io: CliIo): Promise<number> => PARSE.run(argv, io, clock);
+}
+
 /**
- * `qnet firewall parse ...` offline, and, when `qubeFirewall` is given,
+ * `qnet firewall --parse ...` offline, and, when `qubeFirewall` is given,
  * `qnet firewall QUBE [list | add RULE... | del N | set | reset]` through qnetd.
+ * The parser is a flag, not a word, so that a qube may be named `parse`.
  */
 export function createFirewallCommand(clock: Clock = Date.now, qubeFirewall?: QubeFirewallCommand) {
   return async function run(argv: string[], io: CliIo): Promise<number> {
     const [name, ...rest] = argv;
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-      writeLine(name === undefined ? io.stderr : io.stdout, describeSubcommands(qubeFirewall !== undefined));
-      return name === undefined ? 64 : 0;
+      writeLine(name === undefined ? io.stderr : io.stdout, describe(qubeFirewall !== undefined));
+      return name === undefined ? EXIT_USAGE : 0;
     }
-    const sub = Object.prototype.hasOwnProperty.call(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined;
-    if (sub) return sub.run(rest, io, clock);
+    if (name === '--parse') return PARSE.run(rest, io, clock);
     if (qubeFirewall && !name.startsWith('-')) return qubeFirewall(argv, io, clock);
-    throw new UsageError(`unknown firewall subcommand ${JSON.stringify(name.slice(0, 32))}`);
+    throw new UsageError(`unknown firewall option ${JSON.stringify(name.slice(0, 32))}`);
   };
 }
 

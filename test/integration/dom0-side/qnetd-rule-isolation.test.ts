@@ -58,7 +58,9 @@ describe('dom0-side qnetd: one qube never takes down the inventory (real qnetd, 
       const listed = await runQnet(kit, ['firewall', 'work', 'list']);
       assert.equal(listed.code, 0);
       assert.match(listed.stderr, /work's firewall fails closed \(all dropped\): rule 1: /);
-      assert.match(listed.stdout, /dstports=443-443/);
+      assert.match(listed.stdout, /^0 +accept +- +tcp +443 +- +- +- +-$/m);
+      // Both rules stay listed, the one the provider cannot carry included.
+      assert.equal((await runQnet(kit, ['firewall', 'work', 'list', '--raw'])).stdout.split('\n').length, 3);
       const prefs = await runQnet(kit, ['prefs', 'work', 'firewall_error']);
       assert.match(prefs.stdout, /^rule 1: /);
 

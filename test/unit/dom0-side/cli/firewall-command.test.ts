@@ -24,7 +24,7 @@ describe('dom0-side/cli firewall command', () => {
       'action=accept dst4=1.2.3.4 expire=1000',
       'action=accept proto=udp dstports=70000',
     ].join('\n');
-    const res = await runWith(['parse'], `${input}\n`);
+    const res = await runWith(['--parse'], `${input}\n`);
     assert.equal(res.code, 0);
     assert.equal(
       res.stdout,
@@ -38,7 +38,7 @@ describe('dom0-side/cli firewall command', () => {
   });
   it('reads the CLI form with --cli and uses the injected clock for expiry', async () => {
     const res = await runWith(
-      ['parse', '--cli'],
+      ['--parse', '--cli'],
       'accept proto=tcp dsthost=example.org dstports=443\r\naccept expire=+10',
       1_000_000,
     );
@@ -54,7 +54,7 @@ describe('dom0-side/cli firewall command', () => {
       },
       { input: 'accept expire=+10', ok: true, api: 'action=accept expire=1010' },
     ]);
-    const later = await runWith(['parse'], 'action=accept expire=1010\n', 1_010_001);
+    const later = await runWith(['--parse'], 'action=accept expire=1010\n', 1_010_001);
     assert.deepEqual(JSON.parse(later.stdout), {
       input: 'action=accept expire=1010',
       ok: true,
@@ -63,7 +63,7 @@ describe('dom0-side/cli firewall command', () => {
     });
   });
   it('reports an empty line in the middle as an error and prints nothing for empty input', async () => {
-    const res = await runWith(['parse'], 'action=accept\n\naction=drop\n');
+    const res = await runWith(['--parse'], 'action=accept\n\naction=drop\n');
     assert.deepEqual(
       res.stdout
         .trim()
@@ -71,17 +71,17 @@ describe('dom0-side/cli firewall command', () => {
         .map((l) => (JSON.parse(l) as { ok: boolean }).ok),
       [true, false, true],
     );
-    assert.equal((await runWith(['parse'], '')).stdout, '');
+    assert.equal((await runWith(['--parse'], '')).stdout, '');
   });
   it('has --help at both levels and refuses unknown subcommands and options', async () => {
     const top = await runWith(['--help'], '');
     assert.equal(top.code, 0);
-    assert.match(top.stdout, /parse\s+validate and normalize/);
-    const sub = await runWith(['parse', '--help'], '');
+    assert.match(top.stdout, /--parse\s+validate and normalize/);
+    const sub = await runWith(['--parse', '--help'], '');
     assert.equal(sub.code, 0);
-    assert.match(sub.stdout, /usage: qnet firewall parse \[--cli\]/);
-    await assert.rejects(runWith(['frobnicate'], ''), /unknown firewall subcommand "frobnicate"/);
-    await assert.rejects(runWith(['parse', '--bogus'], ''), /bogus/);
+    assert.match(sub.stdout, /usage: qnet firewall-parse \[--cli\]/);
+    await assert.rejects(runWith(['--frobnicate'], ''), /unknown firewall option "--frobnicate"/);
+    await assert.rejects(runWith(['--parse', '--bogus'], ''), /bogus/);
     assert.equal((await runWith([], '')).code, 64);
   });
 });
@@ -89,7 +89,7 @@ describe('dom0-side/cli firewall command', () => {
 describe('dom0-side/cli qnet firewall (through main.js)', () => {
   it('is dispatched by the qnet command table and reads stdin', async function () {
     const main = join(__dirname, '..', '..', '..', '..', 'dom0-side', 'cli', 'main.js');
-    const child = spawn(process.execPath, [main, 'firewall', 'parse', '--cli'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [main, 'firewall-parse', '--cli'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stdin.end('accept proto=tcp dsthost=example.org dstports=443\ndrop 10.0.0.0/33\n');
