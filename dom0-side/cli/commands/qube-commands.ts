@@ -5,7 +5,6 @@ import {
   COMMON_OPTIONS,
   COMMON_USAGE,
   expectPositionals,
-  type ParsedValues,
   printJson,
   qnetCommand,
   reportPushes,
