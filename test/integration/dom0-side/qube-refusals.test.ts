@@ -88,7 +88,7 @@ describe('dom0-side refusals as qubesd makes them (real qnetd + qnet CLI)', func
     await runQnet(kit, ['start', 'sys-net', '--no-wait']);
     const bad = await runQnet(kit, ['shutdown', 'sys-net', '--timeout', 'soon']);
     assert.equal(bad.code, 64);
-    assert.match(oneLine(bad.stderr), /^qnet: --timeout takes seconds, got "soon"/);
+    assert.match(oneLine(bad.stderr), /^qnet: USAGE: --timeout takes seconds, got "soon"/);
     assert.equal(await power('sys-net'), 'running');
     const badSet = await runQnet(kit, ['prefs', 'work', 'netvm', 'sys-net', '--timeout', '-1']);
     assert.equal(badSet.code, 64);
