@@ -5,7 +5,7 @@ import type { IpOp, IpPlan } from './ip-plan';
 import type { NetState, RouteState } from './net-state';
 import { noDadSysctl, type SysctlOp } from './sysctl-plan';
 
-/** The uplink sits in interface group 1: the provider ruleset masquerades toward it. */
+/** The uplink sits in interface group 1, as upstream's setup-ip puts it; NAT does not depend on it (base-ruleset.ts). */
 export const UPLINK_GROUP = 1;
 
 interface DesiredRoute {
