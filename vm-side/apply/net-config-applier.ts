@@ -42,11 +42,11 @@ export class NetConfigApplier implements DocumentApplier<NetConfigDocument> {
   ) {}
 
   async observe(doc: NetConfigDocument, previous?: NetConfigDocument): Promise<NetConfigObserved> {
-    const provides = Boolean(doc.provider ?? previous?.provider);
+    // Every qube's tables are observed: the base ruleset is everywhere, not only in providers.
     const [net, ip, ip6, content, listings] = await Promise.all([
       this.net.observe(),
-      provides ? this.tables.observe('ip', QUBES_TABLE) : undefined,
-      provides ? this.tables.observe('ip6', QUBES_TABLE) : undefined,
+      this.tables.observe('ip', QUBES_TABLE),
+      this.tables.observe('ip6', QUBES_TABLE),
       doc.uplink ? this.files.read(this.config.resolvConf) : undefined,
       doc.uplink ? this.files.readAll(this.config.protectedFilesDir) : [],
     ]);

@@ -1,7 +1,9 @@
 #!/bin/sh
 # NetworkManager dispatcher hook of a network-providing qube (sys-net).
-# - An uplink that comes up joins interface group 1: the base ruleset
-#   masquerades toward group 1, and client vifs (group 2) are never uplinks.
+# - An uplink that comes up joins interface group 1, as upstream's setup-ip
+#   does for eth0 (users' own rules may match it). NAT does not depend on it:
+#   the base ruleset masquerades everything not leaving through a client vif
+#   (group 2) or lo.
 # - When the uplink's DNS servers may have changed, point DNS1/DNS2 of the
 #   clients at them (qubes.DnsUpdate, applied locally).
 case "$1" in

@@ -16,8 +16,7 @@ import {
 } from './nft-json';
 
 export const QUBES_TABLE = 'qubes';
-/** Interface groups: the provider's uplink, and the vifs of its clients. */
-export const UPLINK_IFGROUP = 1;
+/** Interface group of the vifs of a provider's clients: the only group the ruleset singles out. */
 export const CLIENT_IFGROUP = 2;
 
 /** Reserved for the user: created when missing, never flushed, never deleted. */
@@ -27,37 +26,61 @@ const fromClient = match(meta('iifgroup'), CLIENT_IFGROUP);
 const established = match(ct('state'), ['established', 'related'], 'in');
 const invalid = match(ct('state'), 'invalid', 'in');
 
+const rejectWith = (family: NftFamily, code: string): NftExpr => ({
+  reject: { type: family === 'ip' ? 'icmp' : 'icmpv6', expr: code },
+});
+
+/**
+ * The input filter of every qube, as upstream's qubes-ipv4.nft/qubes-ipv6.nft:
+ * nothing new reaches a qube's own services unless the user opens it in
+ * `custom-input`. IPv4: ICMP only from clients. IPv6: everything from a client
+ * goes through the ICMPv6 chain (no router advertisements or redirects from a
+ * client); ICMPv6 from the uplink is accepted (neighbour discovery needs it).
+ */
 function inputRules(family: NftFamily): NftExpr[][] {
-  const icmp = family === 'ip' ? 'icmp' : 'ipv6-icmp';
   const rules: NftExpr[][] = [[jump('custom-input')], [invalid, counter, drop]];
   if (family === 'ip') {
     // DHCP requests from clients: no DHCP server answers in a netvm, and none should be reachable.
-    rules.push([fromClient, match(payload('udp', 'dport'), 68), counter, drop]);
+    rules.push([fromClient, match(meta('l4proto'), 'udp'), match(payload('udp', 'dport'), 68), counter, drop]);
+    rules.push([established, accept], [fromClient, match(meta('l4proto'), 'icmp'), accept]);
+    rules.push([match(meta('iif'), 'lo'), accept]);
+    rules.push([fromClient, counter, rejectWith(family, 'host-prohibited')], [counter]);
+    return rules;
   }
-  rules.push([established, accept], [match(meta('l4proto'), icmp), accept], [match(meta('iif'), 'lo'), accept]);
-  if (family === 'ip6') {
-    // DHCPv6 replies to the provider's own uplink client, link-local only.
-    rules.push([
-      match(payload('ip6', 'saddr'), { prefix: { addr: 'fe80::', len: 64 } }),
-      match(payload('ip6', 'daddr'), { prefix: { addr: 'fe80::', len: 64 } }),
-      match(payload('udp', 'dport'), 546),
-      accept,
-    ]);
-  }
-  const reject =
-    family === 'ip'
-      ? { reject: { type: 'icmp', expr: 'host-prohibited' } }
-      : { reject: { type: 'icmpv6', expr: 'admin-prohibited' } };
-  rules.push([fromClient, counter, reject], [counter]);
+  rules.push([established, accept], [fromClient, goto(ICMPV6_CHAIN)], [match(meta('iif'), 'lo'), accept]);
+  // DHCPv6 replies to the qube's own uplink client, link-local only.
+  rules.push([
+    match(meta('l4proto'), 'udp'),
+    match(payload('ip6', 'saddr'), { prefix: { addr: 'fe80::', len: 64 } }),
+    match(payload('ip6', 'daddr'), { prefix: { addr: 'fe80::', len: 64 } }),
+    match(payload('udp', 'dport'), 546),
+    accept,
+  ]);
+  rules.push([match(meta('l4proto'), 'ipv6-icmp'), accept], [counter]);
   return rules;
 }
 
+export const ICMPV6_CHAIN = '_icmpv6';
+
+/** Where IPv6 input from a client ends: ICMPv6 only, and never a router advertisement or redirect. */
+const icmpv6Chain: ChainSpec = {
+  name: ICMPV6_CHAIN,
+  rules: [
+    [match(meta('l4proto'), 'ipv6-icmp', '!='), counter, rejectWith('ip6', 'admin-prohibited')],
+    [match(payload('icmpv6', 'type'), { set: ['nd-router-advert', 'nd-redirect'] }), counter, drop],
+    [accept],
+  ],
+};
+
 /**
- * The base ruleset of a network-providing qube (DESIGN.md section 3), per
- * family. The DNS chain is not here: qubes.DnsUpdate owns its content.
+ * The base ruleset of every qube (DESIGN.md section 3), per family: in a
+ * qube without clients the antispoof sets are empty and the client rules
+ * match nothing, but the input filter and NAT are the same everywhere. The
+ * DNS chain is not here: qubes.DnsUpdate owns its content.
  */
 export function baseChains(family: NftFamily): ChainSpec[] {
   return [
+    ...(family === 'ip6' ? [icmpv6Chain] : []),
     {
       name: 'antispoof',
       rules: [
@@ -75,10 +98,14 @@ export function baseChains(family: NftFamily): ChainSpec[] {
       ],
     },
     {
-      // NAT at every hop: upstream only ever sees this qube's own address.
+      // NAT at every hop, whatever the uplink is (eth0, a VPN's tun or wg): only what goes to a client or stays local is not masqueraded.
       name: 'postrouting',
       hook: { type: 'nat', hook: 'postrouting', prio: PRIORITY.srcnat, policy: 'accept' },
-      rules: [[match(meta('oifgroup'), UPLINK_IFGROUP), { masquerade: null }]],
+      rules: [
+        [match(meta('oifgroup'), CLIENT_IFGROUP), accept],
+        [match(meta('oif'), 'lo'), accept],
+        [{ masquerade: null }],
+      ],
     },
     {
       name: 'input',
@@ -92,7 +119,7 @@ export function baseChains(family: NftFamily): ChainSpec[] {
         [jump('custom-forward')],
         [invalid, counter, drop],
         [established, accept],
-        [match(meta('iifgroup'), CLIENT_IFGROUP, '!='), counter, drop],
+        // Forwarding between two non-client interfaces is the user's business (custom-forward), as upstream.
         // No client-to-client traffic: a new connection never goes into a client.
         [match(meta('oifgroup'), CLIENT_IFGROUP), counter, drop],
       ],

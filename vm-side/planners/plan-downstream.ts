@@ -21,26 +21,55 @@ function vifAddresses(provider: ProviderConfig): string[] {
   return [`${provider.ip}/32`, ...(provider.ipv6 && provider.ip6 ? [`${provider.ip6}/128`] : [])];
 }
 
-/** Removes what is ours on a vif but not wanted: addresses and non-kernel routes. */
-function planStale(link: LinkState, observed: NetState, wantAddrs: string[], wantRoutes: string[]): IpOp[] {
+/** What qnet put on a vif for one client: the provider's own addresses and the client's host routes. */
+interface VifOwnership {
+  readonly addrs: readonly string[];
+  readonly routes: readonly string[];
+}
+
+const NOTHING: VifOwnership = { addrs: [], routes: [] };
+
+function ownership(provider: ProviderConfig, client: DownstreamClient): VifOwnership {
+  return {
+    addrs: vifAddresses(provider),
+    routes: [`${client.ip}/32`, ...(v6On(provider, client) ? [`${client.ip6}/128`] : [])],
+  };
+}
+
+/**
+ * Removes what qnet installed on a vif (`owned`, from the document applied
+ * before) and no longer wants; whatever else is there (a user's route, an
+ * address another tool added) stays.
+ */
+function planStale(link: LinkState, observed: NetState, want: VifOwnership, owned: VifOwnership): IpOp[] {
   const dev = link.name;
+  const stale = (wanted: readonly string[], had: readonly string[], v: string) =>
+    !wanted.includes(v) && had.includes(v);
   // Routes first: deleting the last address flushes them, and a route-del after that would fail the batch.
   const ops: IpOp[] = observed.routes
-    .filter((r) => r.dev === dev && !r.kernel && !wantRoutes.includes(r.dst))
+    .filter((r) => r.dev === dev && !r.kernel && !r.via && stale(want.routes, owned.routes, r.dst))
     .map((r) => ({ kind: 'route-del', dev, dst: r.dst }));
-  for (const cidr of link.addresses) if (!wantAddrs.includes(cidr)) ops.push({ kind: 'addr-del', dev, cidr });
+  for (const cidr of link.addresses) {
+    if (stale(want.addrs, owned.addrs, cidr)) ops.push({ kind: 'addr-del', dev, cidr });
+  }
   return ops;
 }
 
-function planClient(provider: ProviderConfig, client: DownstreamClient, link: LinkState, observed: NetState): IpOp[] {
+function planClient(
+  provider: ProviderConfig,
+  client: DownstreamClient,
+  link: LinkState,
+  observed: NetState,
+  owned: VifOwnership,
+): IpOp[] {
   const dev = link.name;
-  const addrs = vifAddresses(provider);
-  const routes = [`${client.ip}/32`, ...(v6On(provider, client) ? [`${client.ip6}/128`] : [])];
+  const want = ownership(provider, client);
+  const { addrs, routes } = want;
   const ops: IpOp[] = [];
   if (link.group !== CLIENT_IFGROUP) ops.push({ kind: 'link-group', dev, group: CLIENT_IFGROUP });
   // Add before delete, as for the guest: losing the last address flushes the vif's routes.
   for (const cidr of addrs) if (!link.addresses.includes(cidr)) ops.push({ kind: 'addr-add', dev, cidr });
-  ops.push(...planStale(link, observed, addrs, routes));
+  ops.push(...planStale(link, observed, want, owned));
   if (!link.up) ops.push({ kind: 'link-up', dev });
   for (const dst of routes) {
     const present = observed.routes.some((r) => r.dev === dev && r.dst === dst && !r.via && !r.kernel);
@@ -52,12 +81,20 @@ function planClient(provider: ProviderConfig, client: DownstreamClient, link: Li
 /**
  * A network-providing qube's side of its clients (DESIGN.md section 3): per
  * client, the antispoof entries, group 2, its own address on the vif, the
- * host route, proxy ARP/NDP, no duplicate address detection; forwarding on. A vif in group 2 that no client
- * claims any more loses its addresses and routes; its antispoof entries go
- * with the set update, so whatever it still sends is dropped.
+ * host route, proxy ARP/NDP, no duplicate address detection; forwarding on. A vif of a client that left
+ * (named in `previous`, the document applied before) loses what qnet put on it
+ * and only that; a group-2 vif no document named (a client still being set
+ * up) is not touched. A departed client's antispoof entries go with the set
+ * update, so whatever its vif still sends is dropped.
  */
-export function planDownstream(provider: ProviderConfig, observed: NetState): DownstreamPlan {
+export function planDownstream(
+  provider: ProviderConfig,
+  observed: NetState,
+  previous?: ProviderConfig,
+): DownstreamPlan {
   const byName = new Map(observed.links.map((l) => [l.name, l]));
+  const before = new Map((previous?.clients ?? []).map((c) => [c.vif, ownership(previous as ProviderConfig, c)]));
+  const ownedOn = (vif: string) => before.get(vif) ?? NOTHING;
   const ip: IpOp[] = [];
   const missingVifs: string[] = [];
   const sysctl: SysctlOp[] = [
@@ -72,13 +109,14 @@ export function planDownstream(provider: ProviderConfig, observed: NetState): Do
       missingVifs.push(client.vif);
       continue;
     }
-    ip.push(...planClient(provider, client, link, observed));
+    ip.push(...planClient(provider, client, link, observed, ownedOn(client.vif)));
     sysctl.push(noDadSysctl(client.vif), { key: `net/ipv4/conf/${client.vif}/proxy_arp`, value: '1' });
     if (provider.ipv6) sysctl.push({ key: `net/ipv6/conf/${client.vif}/proxy_ndp`, value: '1' });
   }
   const claimed = new Set(provider.clients.map((c) => c.vif));
-  for (const link of observed.links) {
-    if (link.group === CLIENT_IFGROUP && !claimed.has(link.name)) ip.push(...planStale(link, observed, [], []));
+  for (const [vif, owned] of before) {
+    const link = byName.get(vif);
+    if (link && !claimed.has(vif)) ip.push(...planStale(link, observed, NOTHING, owned));
   }
   const clients6 = provider.clients.filter((c) => v6On(provider, c));
   return {

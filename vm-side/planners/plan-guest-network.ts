@@ -5,7 +5,7 @@ import type { IpOp, IpPlan } from './ip-plan';
 import type { NetState, RouteState } from './net-state';
 import { noDadSysctl, type SysctlOp } from './sysctl-plan';
 
-/** The uplink sits in interface group 1: the provider ruleset masquerades toward it. */
+/** The uplink sits in interface group 1, as upstream's setup-ip puts it; NAT does not depend on it (base-ruleset.ts). */
 export const UPLINK_GROUP = 1;
 
 interface DesiredRoute {
@@ -29,30 +29,44 @@ export function desiredRoutes(uplink: Uplink): DesiredRoute[] {
   return routes;
 }
 
+const ownAddresses = (uplink: Uplink) => [`${uplink.ip}/32`, ...(uplink.ip6 ? [`${uplink.ip6}/128`] : [])];
+const ownGateways = (uplink: Uplink) => [uplink.gateway, ...(uplink.ip6 && uplink.gateway6 ? [uplink.gateway6] : [])];
+
 /**
  * The guest's own link, chosen by MAC. Pure: observed state in, the `ip`
  * operations that close the gap out; from the converged state it returns no
- * operation at all. What a previous document left (an old address, IPv6 after
- * it was turned off) is removed.
+ * operation at all. Only what qnet installed is ever removed: `previous` (the
+ * document applied before, kept in the agent's state) says what that is, and
+ * what it asked for and this uplink no longer does (an old address, IPv6 after
+ * it was turned off) goes. Addresses, routes and neighbours that a VPN client,
+ * NetworkManager or the user added stay, as with upstream's setup-ip.
  */
-export function planGuestNetwork(uplink: Uplink, observed: NetState): IpPlan {
+export function planGuestNetwork(uplink: Uplink, observed: NetState, previous?: Uplink): IpPlan {
   const link = observed.links.find((l) => l.mac === uplink.mac);
   if (!link) throw new InterfaceNotFoundError(uplink.mac);
   const dev = link.name;
   const ops: IpOp[] = [];
+  // A previous uplink on another link was torn down there (planGuestTeardown); it owns nothing here.
+  const owned = previous && previous.mac === uplink.mac ? previous : undefined;
 
   if (link.group !== UPLINK_GROUP) ops.push({ kind: 'link-group', dev, group: UPLINK_GROUP });
   if (uplink.mtu !== undefined && link.mtu !== uplink.mtu) ops.push({ kind: 'link-mtu', dev, mtu: uplink.mtu });
 
-  const wantAddrs = [`${uplink.ip}/32`, ...(uplink.ip6 ? [`${uplink.ip6}/128`] : [])];
+  const wantAddrs = ownAddresses(uplink);
+  const ownedAddrs = owned ? ownAddresses(owned) : [];
   // Add before delete: removing a link's last IPv4 address makes the kernel flush its routes and
   // neighbours, including the permanent gateway entry this plan counts on keeping.
   for (const cidr of wantAddrs) if (!link.addresses.includes(cidr)) ops.push({ kind: 'addr-add', dev, cidr });
-  for (const cidr of link.addresses) if (!wantAddrs.includes(cidr)) ops.push({ kind: 'addr-del', dev, cidr });
+  for (const cidr of link.addresses) {
+    if (!wantAddrs.includes(cidr) && ownedAddrs.includes(cidr)) ops.push({ kind: 'addr-del', dev, cidr });
+  }
 
-  const gateways = [uplink.gateway, ...(uplink.ip6 && uplink.gateway6 ? [uplink.gateway6] : [])];
+  const gateways = ownGateways(uplink);
+  const ownedGateways = owned ? ownGateways(owned) : [];
   const neighbours = observed.neighbours.filter((n) => n.dev === dev && n.permanent);
-  for (const n of neighbours) if (!gateways.includes(n.ip)) ops.push({ kind: 'neigh-del', dev, ip: n.ip });
+  for (const n of neighbours) {
+    if (!gateways.includes(n.ip) && ownedGateways.includes(n.ip)) ops.push({ kind: 'neigh-del', dev, ip: n.ip });
+  }
   for (const ip of gateways) {
     if (!neighbours.some((n) => n.ip === ip && n.mac === NETVM_VIF_MAC)) {
       ops.push({ kind: 'neigh-permanent', dev, ip, mac: NETVM_VIF_MAC });
@@ -62,11 +76,11 @@ export function planGuestNetwork(uplink: Uplink, observed: NetState): IpPlan {
   if (!link.up) ops.push({ kind: 'link-up', dev });
 
   const routes = desiredRoutes(uplink);
+  const ownedRoutes = owned ? desiredRoutes(owned) : [];
   const present = observed.routes.filter((r) => r.dev === dev && !r.kernel);
   for (const r of present) {
-    if (!routes.some((want) => sameRoute(want, r))) {
-      ops.push({ kind: 'route-del', dev, dst: r.dst, ...(r.via ? { via: r.via } : {}) });
-    }
+    const stale = !routes.some((want) => sameRoute(want, r)) && ownedRoutes.some((had) => sameRoute(had, r));
+    if (stale) ops.push({ kind: 'route-del', dev, dst: r.dst, ...(r.via ? { via: r.via } : {}) });
   }
   for (const want of routes) {
     if (!present.some((r) => sameRoute(want, r))) ops.push({ kind: 'route-replace', dev, ...want });
@@ -109,11 +123,11 @@ export function planGuestTeardown(previous: Uplink, observed: NetState): IpOp[] 
     const have = observed.routes.find((r) => r.dev === dev && !r.kernel && sameRoute(want, r));
     if (have) ops.push({ kind: 'route-del', dev, dst: have.dst, ...(have.via ? { via: have.via } : {}) });
   }
-  const gateways = [previous.gateway, ...(previous.ip6 && previous.gateway6 ? [previous.gateway6] : [])];
+  const gateways = ownGateways(previous);
   for (const n of observed.neighbours) {
     if (n.dev === dev && n.permanent && gateways.includes(n.ip)) ops.push({ kind: 'neigh-del', dev, ip: n.ip });
   }
-  const addrs = [`${previous.ip}/32`, ...(previous.ip6 ? [`${previous.ip6}/128`] : [])];
+  const addrs = ownAddresses(previous);
   for (const cidr of link.addresses) if (addrs.includes(cidr)) ops.push({ kind: 'addr-del', dev, cidr });
   return ops;
 }

@@ -3,7 +3,7 @@ import { describeIpOp, type IpOp } from './ip-plan';
 import type { NetState } from './net-state';
 import type { NftCommand } from './nft-json';
 import type { NftTableState } from './nft-state';
-import { planBaseRuleset } from './plan-base-ruleset';
+import { planBaseRuleset, type AntispoofEntries } from './plan-base-ruleset';
 import { planDownstream } from './plan-downstream';
 import { planGuestNetwork, planGuestSysctls, planGuestTeardown } from './plan-guest-network';
 import { planResolvConf, type ResolvConfState } from './plan-resolv-conf';
@@ -69,18 +69,21 @@ export function planNetConfig(
   if (doc.uplink) {
     // Sysctls are applied before `ip`: the link's settings are in place before it comes up.
     sysctl.push(...planSysctls(planGuestSysctls(doc.uplink, observed.net), observed.sysctl));
-    ip.push(...planGuestNetwork(doc.uplink, observed.net).ops);
+    ip.push(...planGuestNetwork(doc.uplink, observed.net, old).ops);
     resolvConf = planResolvConf(doc.uplink, observed.resolvConf);
   }
   // A qube that stops providing keeps its tables (no table would mean no antispoofing) with empty sets.
   const provider = doc.provider ?? (previous?.provider ? { ...previous.provider, clients: [] } : undefined);
-  if (provider) {
-    const down = planDownstream(provider, observed.net);
-    // The ip6 table exists even with IPv6 off: its empty sets then drop all IPv6 from clients (fail closed).
-    nft.push(
-      ...planBaseRuleset('ip', down.antispoof.ip, observed.nft.ip),
-      ...planBaseRuleset('ip6', down.antispoof.ip6, observed.nft.ip6),
-    );
+  const down = provider ? planDownstream(provider, observed.net, previous?.provider) : undefined;
+  // Every qube has the base ruleset, as upstream loads it everywhere: its input filter keeps an app qube's
+  // listening ports closed to its netvm, and the user's custom-input chain exists. Without clients the
+  // antispoof sets are empty; the ip6 table exists even with IPv6 off, its empty sets then drop all IPv6
+  // from clients (fail closed).
+  nft.push(
+    ...planBaseRuleset('ip', down?.antispoof.ip ?? NO_CLIENTS, observed.nft.ip),
+    ...planBaseRuleset('ip6', down?.antispoof.ip6 ?? NO_CLIENTS, observed.nft.ip6),
+  );
+  if (provider && down) {
     const wanted = doc.provider ? down.sysctl : down.sysctl.map(forwardingOff);
     sysctl.push(...planSysctls(wanted, observed.sysctl));
     ip.push(...down.ip);
@@ -92,6 +95,8 @@ export function planNetConfig(
   }
   return { nft, sysctl, ip, conntrackPurge, missingVifs, ...(resolvConf !== undefined ? { resolvConf } : {}) };
 }
+
+const NO_CLIENTS: AntispoofEntries = { allowed: [], downstream: [] };
 
 function changedAddresses(desired: readonly string[], observed: readonly string[] = []): string[] {
   return [...desired.filter((a) => !observed.includes(a)), ...observed.filter((a) => !desired.includes(a))];

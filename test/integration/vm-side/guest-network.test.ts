@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NetConfigDocument } from '../../../services/net-config';
@@ -102,7 +104,7 @@ describe('guest role against the kernel (netns)', function () {
 
   it('a changed document removes what is stale: the old address and IPv6 after it is turned off', async () => {
     await kit!.netConfig.apply(doc(v6));
-    await kit!.netConfig.apply(doc({ ip: '10.137.0.9' }, 2));
+    await kit!.netConfig.apply(doc({ ip: '10.137.0.9' }, 2), doc(v6));
     assert.deepEqual(globalAddrs(), ['10.137.0.9/32']);
     const routes6 = guest!.json<{ dst: string; protocol?: string }[]>('ip', ['-j', '-6', 'route', 'show']);
     assert.deepEqual(
@@ -115,6 +117,81 @@ describe('guest role against the kernel (netns)', function () {
       ['10.137.0.1'],
     );
     assert.ok(isEmptyPlan(await kit!.netConfig.plan(doc({ ip: '10.137.0.9' }, 2))));
+  });
+
+  it('keeps what others added on eth0 (a VPN route, an address, a pinned neighbour) across pushes', async () => {
+    await kit!.netConfig.apply(doc());
+    guest!.exec('ip', ['route', 'add', '203.0.113.0/24', 'via', '10.137.0.1', 'dev', 'eth0', 'onlink']);
+    guest!.exec('ip', ['route', 'add', '198.51.100.9/32', 'dev', 'eth0']);
+    guest!.exec('ip', ['addr', 'add', '192.0.2.7/24', 'dev', 'eth0']);
+    guest!.exec('ip', [
+      'neigh',
+      'add',
+      '10.137.0.99',
+      'lladdr',
+      '00:16:3e:00:00:99',
+      'dev',
+      'eth0',
+      'nud',
+      'permanent',
+    ]);
+    const foreign = () => ({
+      routes: guest!
+        .json<{ dst: string; protocol?: string }[]>('ip', ['-j', 'route', 'show', 'dev', 'eth0'])
+        .filter((r) => r.protocol !== 'kernel')
+        .map((r) => r.dst)
+        .filter((d) => d === '203.0.113.0/24' || d === '198.51.100.9')
+        .sort(),
+      addrs: globalAddrs().filter((a) => a === '192.0.2.7/24'),
+      neigh: guest!
+        .json<{ dst: string }[]>('ip', ['-j', 'neigh', 'show', 'nud', 'permanent'])
+        .map((n) => n.dst)
+        .filter((d) => d === '10.137.0.99'),
+    });
+    const all = { routes: ['198.51.100.9', '203.0.113.0/24'], addrs: ['192.0.2.7/24'], neigh: ['10.137.0.99'] };
+    assert.deepEqual(foreign(), all);
+    // The same document pushed again (as at every qnetd restart), then a changed one (a new address).
+    await kit!.netConfig.apply(doc({}, 2), doc());
+    assert.deepEqual(foreign(), all, 'a re-push removes nothing qnet did not install');
+    await kit!.netConfig.apply(doc({ ip: '10.137.0.9' }, 3), doc({}, 2));
+    assert.deepEqual(foreign(), all, 'a changed document removes only what qnet installed before');
+    assert.deepEqual(globalAddrs(), ['10.137.0.9/32', '192.0.2.7/24']);
+  });
+
+  it("an app qube's listening port is closed to its netvm until the user opens it in custom-input", async () => {
+    await kit!.netConfig.apply(doc());
+    // The netvm's side of the link, as a provider sets it up.
+    netvm!.exec('ip', ['addr', 'add', '10.137.0.1/32', 'dev', 'vif5.0']);
+    netvm!.exec('ip', ['link', 'set', 'vif5.0', 'up']);
+    netvm!.exec('ip', ['route', 'add', '10.137.0.5/32', 'dev', 'vif5.0']);
+    const server = spawn('ip', [
+      'netns',
+      'exec',
+      guest!.name,
+      process.execPath,
+      '-e',
+      "require('net').createServer((c) => { c.on('error', () => {}); c.end('hi'); }).listen(8080, () => console.log('ready'));",
+    ]);
+    try {
+      await once(server.stdout, 'data');
+      const connect = () =>
+        netvm!
+          .exec(process.execPath, [
+            '-e',
+            `const s=require('net').connect({host:'10.137.0.5',port:8080});s.setTimeout(800,()=>{console.log('timeout');process.exit(0)});
+             s.on('connect',()=>{console.log('open');process.exit(0)});s.on('error',e=>{console.log(e.code);process.exit(0)});`,
+          ])
+          .trim();
+      assert.equal(connect(), 'timeout', 'the input filter drops new connections from the netvm');
+      const ping = netvm!.run('ping', ['-c', '1', '-W', '1', '10.137.0.5']);
+      assert.notEqual(ping.status, 0, 'ICMP is accepted only from client vifs, not from the uplink');
+      guest!.exec('nft', ['add', 'rule', 'ip', 'qubes', 'custom-input', 'tcp', 'dport', '8080', 'accept']);
+      assert.equal(connect(), 'open', 'the documented custom-input chain works in an app qube');
+      await kit!.netConfig.apply(doc({}, 2), doc());
+      assert.equal(connect(), 'open', 'a push never touches custom-input');
+    } finally {
+      server.kill();
+    }
   });
 
   it('a qube that loses its uplink keeps nothing of it', async () => {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import type { NetConfigDocument, ProviderConfig } from '../../../services/net-config';
 import { Netns, rootSkipReason, vethPair } from '../../helpers/netns';
 import { isEmptyPlan } from '../../../vm-side/planners/plan-net-config';
@@ -86,6 +88,7 @@ describe('provider role against the kernel (netns)', function () {
       'prerouting',
     ]);
     assert.deepEqual(chains('ip6'), [
+      '_icmpv6',
       'antispoof',
       'custom-forward',
       'custom-input',
@@ -139,6 +142,8 @@ describe('provider role against the kernel (netns)', function () {
     // Past the antispoof check, then refused by input: no port of the provider is open to clients.
     assert.equal(counted('antispoof', 'drop'), 0);
     assert.equal(counted('input', 'reject'), 1);
+    // A hostile client controls its own kernel: without its own NAT (which would rewrite the source), it spoofs.
+    client!.exec('nft', ['delete', 'table', 'ip', 'qubes']);
     client!.exec('ip', ['addr', 'add', '10.137.0.66/32', 'dev', 'eth0']);
     sendUdp('10.137.0.66', '10.137.0.6');
     assert.equal(counted('antispoof', 'drop'), 1);
@@ -166,7 +171,8 @@ describe('provider role against the kernel (netns)', function () {
     assert.ok(isEmptyPlan(await kit!.netConfig.plan(doc(on))));
 
     const off = provider({ clients: [client6] });
-    await kit!.netConfig.apply(doc(off, 2));
+    // The agent hands the previously applied document along (from its state): it says what qnet installed.
+    await kit!.netConfig.apply(doc(off, 2), doc(on));
     assert.deepEqual(setElems('ip6', 'allowed'), []);
     assert.deepEqual(setElems('ip6', 'downstream'), []);
     assert.equal(sysctl('net.ipv6.conf.all.forwarding'), '0');
@@ -181,12 +187,75 @@ describe('provider role against the kernel (netns)', function () {
   it('removes a client that left completely, and keeps the user chains untouched', async () => {
     await kit!.netConfig.apply(doc(provider()));
     netvm!.exec('nft', ['add', 'rule', 'ip', 'qubes', 'custom-input', 'tcp', 'dport', '22', 'accept']);
-    await kit!.netConfig.apply(doc(provider({ clients: [] }), 2));
+    await kit!.netConfig.apply(doc(provider({ clients: [] }), 2), doc(provider()));
     assert.deepEqual(setElems('ip', 'allowed'), []);
     assert.deepEqual(setElems('ip', 'downstream'), []);
     assert.deepEqual(netvm!.json<unknown[]>('ip', ['-j', 'route', 'show']), []);
     const custom = table('ip').filter((i) => (i.rule as Json | undefined)?.chain === 'custom-input');
     assert.equal(custom.length, 1);
+  });
+
+  it('masquerades what leaves through an uplink outside any group (a VPN tunnel), as upstream', async () => {
+    await configureProviderAndClient();
+    // A tunnel-like uplink: not eth0, not in group 1; the upstream end sits in a namespace of its own.
+    const upstream = new Netns('pup');
+    try {
+      vethPair(netvm!, 'wg0', upstream, 'eth0');
+      netvm!.exec('ip', ['addr', 'add', '198.51.100.2/24', 'dev', 'wg0']);
+      netvm!.exec('ip', ['link', 'set', 'wg0', 'up']);
+      netvm!.exec('ip', ['route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'wg0']);
+      upstream.exec('ip', ['addr', 'add', '198.51.100.1/24', 'dev', 'eth0']);
+      upstream.exec('ip', ['link', 'set', 'eth0', 'up']);
+      const receiver = spawn('ip', [
+        'netns',
+        'exec',
+        upstream.name,
+        process.execPath,
+        '-e',
+        `const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>{console.log('from '+r.address);process.exit(0)});
+         s.bind(9,()=>console.log('ready'));setTimeout(()=>{console.log('nothing');process.exit(0)},3000);`,
+      ]);
+      let out = '';
+      receiver.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await once(receiver.stdout, 'data');
+      sendUdp('10.137.0.7', '198.51.100.1');
+      await once(receiver, 'exit');
+      assert.match(out, /from 198\.51\.100\.2/, `the upstream sees the provider's address: ${out}`);
+    } finally {
+      upstream.dispose();
+    }
+  });
+
+  it("never strips a group-2 vif no document named, nor a user's route on a client vif", async () => {
+    await kit!.netConfig.apply(doc(provider()));
+    // A client still being set up: its vif is in group 2 with the provider's address before any document names it.
+    const other = new Netns('pcl2');
+    try {
+      vethPair(netvm!, 'vif9.0', other, 'eth0');
+      netvm!.exec('ip', ['link', 'set', 'vif9.0', 'group', '2', 'up']);
+      netvm!.exec('ip', ['addr', 'add', '10.137.0.6/32', 'dev', 'vif9.0']);
+      netvm!.exec('ip', ['route', 'add', '10.137.0.90/32', 'dev', 'vif9.0']);
+      netvm!.exec('ip', ['route', 'add', '192.0.2.0/24', 'dev', 'vif7.0']);
+      const routes = () =>
+        netvm!
+          .json<{ dst: string; dev: string }[]>('ip', ['-j', 'route', 'show'])
+          .map((r) => `${r.dst} ${r.dev}`)
+          .sort();
+      const before = routes();
+      assert.deepEqual(before, ['10.137.0.7 vif7.0', '10.137.0.90 vif9.0', '192.0.2.0/24 vif7.0']);
+      await kit!.netConfig.apply(doc(provider(), 2), doc(provider()));
+      assert.deepEqual(routes(), before, 'a re-push removes nothing qnet did not install');
+      const vif9 = netvm!.json<{ addr_info: { local: string }[] }[]>('ip', ['-j', 'addr', 'show', 'dev', 'vif9.0'])[0];
+      assert.ok(
+        vif9.addr_info.some((a) => a.local === '10.137.0.6'),
+        'the unnamed vif keeps its address',
+      );
+      // The client leaves: its host route and the provider's address on its vif go, the user's route stays.
+      await kit!.netConfig.apply(doc(provider({ clients: [] }), 3), doc(provider(), 2));
+      assert.deepEqual(routes(), ['10.137.0.90 vif9.0']);
+    } finally {
+      other.dispose();
+    }
   });
 
   it('a failure in the middle of an nft transaction leaves the previous ruleset intact', async () => {

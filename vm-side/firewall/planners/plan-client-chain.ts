@@ -1,9 +1,9 @@
 import type { NftCommand } from '../../planners/nft-json';
 import type { Family } from './firewall-model';
 import { CLIENTS_MAP, FIREWALL_TABLE, clientChainName, revisionChainName } from './firewall-names';
-import { addRule } from './render-nft-rule';
+import { addRule, adminProhibited } from './render-nft-rule';
 
-/** A rule body per line of the chain; the chain always ends in drop (the client's default, section 3). */
+/** A rule body per line of the chain; the chain always ends in the client's default: reject (section 3). */
 export interface ChainBody {
   readonly rules: readonly { readonly expr: readonly unknown[]; readonly comment?: string }[];
 }
@@ -58,7 +58,8 @@ export function planWriteChain(
   return [
     { add: { chain: chainRef(family, target) } },
     ...body.rules.map((r) => addRule(family, FIREWALL_TABLE, target, [...r.expr], r.comment)),
-    addRule(family, FIREWALL_TABLE, target, [{ drop: null }]),
+    // Reject, not a silent drop, as upstream: a blocked connection fails at once instead of hanging until timeout.
+    addRule(family, FIREWALL_TABLE, target, [adminProhibited(family)]),
     ...(ensureDispatch
       ? [{ add: { chain: dispatch } }, insertGoto, { add: mapElement(family, address, true) }]
       : [insertGoto]),

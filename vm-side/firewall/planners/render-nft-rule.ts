@@ -44,12 +44,13 @@ export function renderRuleExpr(rule: CompiledRule, family: Family): Expr[] {
     const icmp = family === 'ip' ? 'icmp' : 'icmpv6';
     expr.push(match({ payload: { protocol: icmp, field: 'type' } }, rule.icmptype));
   }
-  expr.push(
-    rule.verdict === 'accept'
-      ? { accept: null }
-      : { reject: { type: family === 'ip' ? 'icmp' : 'icmpv6', expr: 'admin-prohibited' } },
-  );
+  expr.push(rule.verdict === 'accept' ? { accept: null } : adminProhibited(family));
   return expr;
+}
+
+/** What upstream's qubes-firewall renders `drop` as: an ICMP(v6) admin-prohibited error to the client. */
+export function adminProhibited(family: Family): Expr {
+  return { reject: { type: family === 'ip' ? 'icmp' : 'icmpv6', expr: 'admin-prohibited' } };
 }
 
 export function addRule(family: Family, table: string, chain: string, expr: unknown[], comment?: string): NftCommand {

@@ -20,6 +20,8 @@ import { rootSkipReason } from '../../../helpers/netns';
 import { MemoryStore } from '../../../unit/vm-side/firewall/fixtures';
 import { CLIENT, INTERNET, INTERNET6, ProviderLab, runnerIn } from './provider-lab';
 
+const ADMIN_PROHIBITED = { reject: { type: 'icmp', expr: 'admin-prohibited' } };
+
 const ctx: CallContext = { service: FirewallSync.name, argument: '', source: 'dom0' };
 
 /** Documentation addresses only: the names never reach a real DNS server. */
@@ -143,7 +145,15 @@ describe('FirewallSync in a provider namespace (root)', function () {
     assert.equal(lab.probe(INTERNET6, 80), 'open');
     assert.equal(lab.probe(INTERNET, 443), 'refused', 'drop renders as reject with admin-prohibited');
     assert.equal(lab.probe(INTERNET6, 443), 'open', 'the IPv6 chain has its own rules');
-    assert.equal(lab.probe(INTERNET, 8080), 'timeout', 'the chain ends in drop');
+    // The end of the chain rejects with admin-prohibited (EHOSTUNREACH over ICMP, EACCES over ICMPv6), at once.
+    const blocked = lab.connectOutcome(INTERNET, 8080);
+    assert.equal(blocked.outcome, 'EHOSTUNREACH', 'the chain ends in reject with icmp admin-prohibited');
+    assert.ok(blocked.ms < 1000, `a blocked connection fails within a second (took ${blocked.ms} ms)`);
+    const blocked6 = lab.connectOutcome(INTERNET6, 8080);
+    assert.equal(blocked6.outcome, 'EACCES', 'the IPv6 chain ends in reject with icmpv6 admin-prohibited');
+    // Over IPv6 this kernel acts on the error only at the SYN's first retransmission (~1.05 s measured, every
+    // time); still far from the minutes a silent drop costs.
+    assert.ok(blocked6.ms < 2000, `took ${blocked6.ms} ms`);
   });
 
   it('isolates an unresolvable name to its rule and a missing AAAA to IPv4', async () => {
@@ -188,7 +198,7 @@ describe('FirewallSync in a provider namespace (root)', function () {
     );
     assert.deepEqual(chainRules('ip', 'qbs-10-137-0-6'), [
       [{ reject: { type: 'icmp', expr: 'admin-prohibited' } }],
-      [{ drop: null }],
+      [ADMIN_PROHIBITED],
     ]);
     assert.equal(lab.probe(INTERNET, 80), 'open', 'the unchanged client still passes');
     await engine.settled();
@@ -216,7 +226,7 @@ describe('FirewallSync in a provider namespace (root)', function () {
     }
     const res = await h.handle({ generation: 2, clients: [me([{ action: 'accept' }])] }, ctx);
     assert.deepEqual(res.failures, []);
-    assert.deepEqual(chainRules('ip', 'qbs-10-137-0-5'), [[{ accept: null }], [{ drop: null }]]);
+    assert.deepEqual(chainRules('ip', 'qbs-10-137-0-5'), [[{ accept: null }], [ADMIN_PROHIBITED]]);
     assert.equal(lab.probe(INTERNET, 80), 'open');
   });
 
@@ -305,9 +315,11 @@ describe('FirewallSync in a provider namespace (root)', function () {
       /^rules could not be applied \(nft -j <batch> failed \(1\): /,
       'not the batch itself',
     );
-    assert.deepEqual(chainRules('ip', 'qbs-10-137-0-5'), [[{ drop: null }]]);
-    assert.deepEqual(chainRules('ip', 'qbs-10-137-0-6'), [[{ accept: null }], [{ drop: null }]]);
-    assert.equal(lab.probe(INTERNET, 80), 'timeout');
+    assert.deepEqual(chainRules('ip', 'qbs-10-137-0-5'), [[ADMIN_PROHIBITED]]);
+    assert.deepEqual(chainRules('ip', 'qbs-10-137-0-6'), [[{ accept: null }], [ADMIN_PROHIBITED]]);
+    const failClosed = lab.connectOutcome(INTERNET, 80);
+    assert.equal(failClosed.outcome, 'EHOSTUNREACH', 'the fail-closed chain rejects with admin-prohibited');
+    assert.ok(failClosed.ms < 1000, `took ${failClosed.ms} ms`);
   });
 
   it('survives a restart: tables stay on dispose, and converge restores the saved document', async () => {
@@ -325,7 +337,7 @@ describe('FirewallSync in a provider namespace (root)', function () {
     assert.ok(!ruleset().some((x) => x.chain?.name === 'qbs-10-137-0-77'));
     assert.equal(chainRules('ip', 'qbs-10-137-0-5').length, 2);
     assert.equal(lab.probe(INTERNET, 80), 'open');
-    assert.equal(lab.probe(INTERNET, 443), 'timeout');
+    assert.equal(lab.probe(INTERNET, 443), 'refused', 'the end of the chain rejects');
     const stale = await second.handle({ generation: 4, clients: [] }, ctx);
     assert.deepEqual(stale, { appliedGeneration: 5, failures: [] });
   });
@@ -333,6 +345,7 @@ describe('FirewallSync in a provider namespace (root)', function () {
 
 function poison(command: NftCommand): NftCommand {
   const rule = (command as { add?: { rule?: { chain: string; expr: unknown[] } } }).add?.rule;
-  if (!rule?.chain.startsWith('qbs-10-137-0-5-r') || JSON.stringify(rule.expr) === '[{"drop":null}]') return command;
+  if (!rule?.chain.startsWith('qbs-10-137-0-5-r') || JSON.stringify(rule.expr) === JSON.stringify([ADMIN_PROHIBITED]))
+    return command;
   return { add: { rule: { ...rule, expr: [{ jump: { target: 'no-such-chain' } }] } } };
 }

@@ -83,6 +83,14 @@ for (const p of ${JSON.stringify(ports)}) for (const h of ['${INTERNET}','${INTE
     });
   }
 
+  /** Connects from the client namespace; the error code the socket saw (or `open`/`timeout`) and how long it took. */
+  connectOutcome(host: string, port: number, timeoutMs = 3000): { outcome: string; ms: number } {
+    const script = `const t0=Date.now();const s=require('net').connect({host:'${host}',port:${port}});
+const done=o=>{console.log(JSON.stringify({outcome:o,ms:Date.now()-t0}));process.exit(0)};
+s.setTimeout(${timeoutMs},()=>done('timeout'));s.on('connect',()=>done('open'));s.on('error',e=>done(e.code));`;
+    return JSON.parse(this.client.exec(process.execPath, ['-e', script]).trim()) as { outcome: string; ms: number };
+  }
+
   /** Connects from the client namespace: `open`, `refused` (a reject reached us), or `timeout` (dropped). */
   probe(host: string, port: number, timeoutMs = 1500): 'open' | 'refused' | 'timeout' {
     const script = `const REFUSED=${JSON.stringify(REFUSED_CODES)};const s=require('net').connect({host:'${host}',port:${port}});

@@ -11,6 +11,8 @@ import { client, T0, writtenChains } from './fixtures';
 
 const none: NameTable = new Map();
 const T = 'qubes-firewall';
+// The end of every client chain, as upstream: blocked connections are told so at once (not a silent drop).
+const ADMIN_PROHIBITED_IP = { reject: { type: 'icmp', expr: 'admin-prohibited' } };
 
 // Expected commands spelled out literally, so the test does not reuse the code under test.
 const base = (family: 'ip' | 'ip6') => [
@@ -93,7 +95,7 @@ describe('planFirewall', () => {
         { match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 443 } },
         { accept: null },
       ]),
-      rule('ip', 'qbs-10-137-0-5-r1', [{ drop: null }]),
+      rule('ip', 'qbs-10-137-0-5-r1', [ADMIN_PROHIBITED_IP]),
       { add: { chain: { family: 'ip', table: T, name: 'qbs-10-137-0-5' } } },
       gotoFirst('ip', 'qbs-10-137-0-5', 'qbs-10-137-0-5-r1'),
       { add: element('ip', '10.137.0.5', 'qbs-10-137-0-5') },
@@ -135,7 +137,7 @@ describe('planFirewall', () => {
     assert.deepEqual(plan.commands, [
       { add: { chain: { ...dispatch, name: 'qbs-10-137-0-9-r2' } } },
       rule('ip', 'qbs-10-137-0-9-r2', [{ reject: { type: 'icmp', expr: 'admin-prohibited' } }]),
-      rule('ip', 'qbs-10-137-0-9-r2', [{ drop: null }]),
+      rule('ip', 'qbs-10-137-0-9-r2', [ADMIN_PROHIBITED_IP]),
       gotoFirst('ip', 'qbs-10-137-0-9', 'qbs-10-137-0-9-r2'),
     ]);
     // Nothing removed, and nothing existing added again (that is an update the kernel frees after a grace period).
@@ -248,7 +250,7 @@ describe('planFirewall', () => {
     });
     assert.deepEqual(plan.commands.slice(0, 5), [
       { add: { chain: { family: 'ip', table: T, name: 'qbs-10-137-0-5-r1' } } },
-      rule('ip', 'qbs-10-137-0-5-r1', [{ drop: null }]),
+      rule('ip', 'qbs-10-137-0-5-r1', [ADMIN_PROHIBITED_IP]),
       { add: { chain: { family: 'ip', table: T, name: 'qbs-10-137-0-5' } } },
       gotoFirst('ip', 'qbs-10-137-0-5', 'qbs-10-137-0-5-r1'),
       { add: element('ip', '10.137.0.5', 'qbs-10-137-0-5') },

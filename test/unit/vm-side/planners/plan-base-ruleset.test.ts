@@ -105,7 +105,7 @@ describe('planBaseRuleset', () => {
     chains.set('forward', { ...chains.get('forward')!, ruleComments: ['qnet:deadbeef'] });
     const cmds = planBaseRuleset('ip', entries, { ...state, chains });
     assert.equal(verbOf(cmds[0]), 'flush chain forward');
-    assert.equal(cmds.length, 6);
+    assert.equal(cmds.length, 5, "flush and the four rules of upstream's forward chain");
     assert.ok(cmds.slice(1).every((c) => verbOf(c) === 'add rule forward'));
   });
 
@@ -118,5 +118,62 @@ describe('planBaseRuleset', () => {
     });
     const cmds = planBaseRuleset('ip', entries, { ...state, chains }).map(verbOf);
     assert.deepEqual(cmds.slice(0, 3), ['flush chain input', 'delete chain input', 'add chain input']);
+  });
+
+  const rulesOf = (family: 'ip' | 'ip6', chain: string) =>
+    planBaseRuleset(family, entries, undefined)
+      .map((c) => (c as { add?: { rule?: { chain: string; expr: unknown[] } } }).add?.rule)
+      .filter((r): r is { chain: string; expr: unknown[] } => r?.chain === chain)
+      .map((r) => r.expr);
+  const oifgroup2 = { match: { op: '==', left: { meta: { key: 'oifgroup' } }, right: 2 } };
+  const fromClients = { match: { op: '==', left: { meta: { key: 'iifgroup' } }, right: 2 } };
+
+  it('masquerades everything except what goes to a client vif or lo, in both families (VPN uplinks too)', () => {
+    for (const family of ['ip', 'ip6'] as const) {
+      assert.deepEqual(rulesOf(family, 'postrouting'), [
+        [oifgroup2, { accept: null }],
+        [{ match: { op: '==', left: { meta: { key: 'oif' } }, right: 'lo' } }, { accept: null }],
+        [{ masquerade: null }],
+      ]);
+    }
+  });
+
+  it('forwards as upstream: only new connections into a client are dropped', () => {
+    for (const family of ['ip', 'ip6'] as const) {
+      const forward = rulesOf(family, 'forward');
+      assert.deepEqual(forward[0], [{ jump: { target: 'custom-forward' } }]);
+      assert.deepEqual(forward.at(-1), [oifgroup2, { counter: null }, { drop: null }]);
+      assert.equal(forward.length, 4, 'custom-forward, invalid, established, into a client');
+      assert.ok(!JSON.stringify(forward).includes('iifgroup'), 'no drop of forwarding between non-client interfaces');
+    }
+  });
+
+  it('IPv4 input: ICMP only from client vifs', () => {
+    const icmp = rulesOf('ip', 'input').filter((r) => JSON.stringify(r).includes('"right":"icmp"'));
+    assert.deepEqual(icmp, [
+      [fromClients, { match: { op: '==', left: { meta: { key: 'l4proto' } }, right: 'icmp' } }, { accept: null }],
+    ]);
+  });
+
+  it('IPv6 input: clients go through an ICMPv6 chain that drops router advertisements and redirects', () => {
+    const input = rulesOf('ip6', 'input');
+    assert.ok(input.some((r) => JSON.stringify(r) === JSON.stringify([fromClients, { goto: { target: '_icmpv6' } }])));
+    const icmp = rulesOf('ip6', '_icmpv6');
+    assert.deepEqual(icmp[1], [
+      {
+        match: {
+          op: '==',
+          left: { payload: { protocol: 'icmpv6', field: 'type' } },
+          right: { set: ['nd-router-advert', 'nd-redirect'] },
+        },
+      },
+      { counter: null },
+      { drop: null },
+    ]);
+    assert.deepEqual(icmp[0].at(-1), { reject: { type: 'icmpv6', expr: 'admin-prohibited' } }, 'non-ICMPv6 is refused');
+    assert.deepEqual(icmp[2], [{ accept: null }]);
+    // The chain exists before the input chain that jumps to it.
+    const order = planBaseRuleset('ip6', entries, undefined).map(verbOf);
+    assert.ok(order.indexOf('add chain _icmpv6') < order.indexOf('add chain input'));
   });
 });

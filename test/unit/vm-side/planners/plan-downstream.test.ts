@@ -106,7 +106,7 @@ describe('planDownstream', () => {
   it('strips a departed client vif and reports a vif that does not exist yet', () => {
     const converged = applyIpOps(state, planDownstream(provider, state).ip);
     const onlyNew = { ...provider, clients: [{ name: 'new', ip: '10.137.0.9', vif: 'vif9.0' }] };
-    const plan = planDownstream(onlyNew, converged);
+    const plan = planDownstream(onlyNew, converged, provider);
     assert.deepEqual(plan.missingVifs, ['vif9.0']);
     assert.deepEqual(plan.ip, [
       { kind: 'route-del', dev: 'vif3.0', dst: '10.137.0.7/32' },
@@ -116,5 +116,32 @@ describe('planDownstream', () => {
     ]);
     // The missing client's antispoof entry is still planned: it must exist before the link comes up.
     assert.deepEqual(plan.antispoof.ip.allowed, [{ dev: 'vif9.0', ip: '10.137.0.9' }]);
+  });
+
+  it('never strips a group-2 vif no document named, nor what others added on a client vif', () => {
+    const converged = applyIpOps(state, planDownstream(provider, state).ip);
+    const withOthers: NetState = {
+      // vif7.0: a client still being set up (in group 2 by the hotplug script, not yet in any document).
+      links: [
+        ...converged.links.map((l) =>
+          l.name === 'vif3.0' ? { ...l, addresses: [...l.addresses, '192.0.2.1/32'] } : l,
+        ),
+        { ...link('vif7.0', 2), addresses: ['10.137.0.6/32'] },
+      ],
+      routes: [
+        ...converged.routes,
+        { dst: '10.137.0.70/32', dev: 'vif7.0', onlink: false, kernel: false },
+        { dst: '192.0.2.0/24', dev: 'vif3.0', onlink: false, kernel: false },
+      ],
+      neighbours: [],
+    };
+    assert.deepEqual(planDownstream(provider, withOthers, provider).ip, [], 're-push with the record');
+    assert.deepEqual(planDownstream(provider, withOthers).ip, [], 're-push without a record');
+    // A client leaves: only what qnet put on its vif goes; the user's route and address there stay.
+    const oneLeft = { ...provider, clients: [provider.clients[1]] };
+    assert.deepEqual(planDownstream(oneLeft, withOthers, provider).ip, [
+      { kind: 'route-del', dev: 'vif3.0', dst: '10.137.0.7/32' },
+      { kind: 'addr-del', dev: 'vif3.0', cidr: '10.137.0.6/32' },
+    ]);
   });
 });

@@ -61,7 +61,7 @@ describe('planGuestNetwork', () => {
 
   it('removes what is stale when IPv6 is turned off', () => {
     const with6 = applyIpOps(fresh, planGuestNetwork(uplink6, fresh).ops);
-    assert.deepEqual(planGuestNetwork({ ...uplink, mtu: 1400 }, with6).ops, [
+    assert.deepEqual(planGuestNetwork({ ...uplink, mtu: 1400 }, with6, uplink6).ops, [
       { kind: 'addr-del', dev: 'enX0', cidr: 'fd09:24ef:4179::a89:5/128' },
       { kind: 'neigh-del', dev: 'enX0', ip: 'fd09:24ef:4179::a89:1' },
       { kind: 'route-del', dev: 'enX0', dst: 'fd09:24ef:4179::a89:1/128' },
@@ -72,7 +72,7 @@ describe('planGuestNetwork', () => {
   it('replaces an old address and gateway without deleting the default route first', () => {
     const old = applyIpOps(fresh, planGuestNetwork(uplink, fresh).ops);
     const moved: Uplink = { ...uplink, ip: '10.137.0.9', gateway: '10.137.0.2' };
-    assert.deepEqual(planGuestNetwork(moved, old).ops, [
+    assert.deepEqual(planGuestNetwork(moved, old, uplink).ops, [
       { kind: 'addr-add', dev: 'enX0', cidr: '10.137.0.9/32' },
       { kind: 'addr-del', dev: 'enX0', cidr: '10.137.0.5/32' },
       { kind: 'neigh-del', dev: 'enX0', ip: '10.137.0.1' },
@@ -81,6 +81,42 @@ describe('planGuestNetwork', () => {
       { kind: 'route-replace', dev: 'enX0', dst: '10.137.0.2/32' },
       { kind: 'route-replace', dev: 'enX0', dst: '0.0.0.0/0', via: '10.137.0.2', onlink: true },
     ]);
+  });
+
+  it('keeps what others added on the link: addresses, routes and neighbours qnet did not install', () => {
+    const converged = applyIpOps(fresh, planGuestNetwork(uplink6, fresh).ops);
+    // A VPN client's route and address, a NetworkManager address, a neighbour the user pinned.
+    const withOthers: NetState = {
+      links: converged.links.map((l) =>
+        l.name === 'enX0' ? { ...l, addresses: [...l.addresses, '192.0.2.7/24', '2001:db8::7/64'] } : l,
+      ),
+      routes: [
+        ...converged.routes,
+        { dst: '203.0.113.0/24', dev: 'enX0', via: '10.137.0.1', onlink: true, kernel: false },
+        { dst: '198.51.100.9/32', dev: 'enX0', onlink: false, kernel: false },
+      ],
+      neighbours: [
+        ...converged.neighbours,
+        { ip: '10.137.0.99', dev: 'enX0', mac: '00:16:3e:00:00:99', permanent: true },
+      ],
+    };
+    assert.deepEqual(planGuestNetwork(uplink6, withOthers, uplink6).ops, [], 'a re-push touches none of them');
+    assert.deepEqual(planGuestNetwork(uplink6, withOthers).ops, [], 'nor does a push with no record (first boot)');
+    // A changed document removes what qnet installed before, and still nothing else.
+    const moved: Uplink = { ...uplink, ip: '10.137.0.9', gateway: '10.137.0.2' };
+    const ops = planGuestNetwork(moved, withOthers, uplink6).ops;
+    const removed = ops.filter((op) => op.kind.endsWith('-del')).map((op) => JSON.stringify(op));
+    for (const foreign of ['192.0.2.7/24', '2001:db8::7/64', '203.0.113.0/24', '198.51.100.9/32', '10.137.0.99']) {
+      assert.ok(!removed.some((r) => r.includes(`"${foreign}"`)), `${foreign} stays`);
+    }
+    assert.ok(
+      removed.some((r) => r.includes('"10.137.0.5/32"')),
+      'the old qnet address goes',
+    );
+    assert.ok(
+      removed.some((r) => r.includes('"fd09:24ef:4179::a89:5/128"')),
+      'the old qnet IPv6 address goes',
+    );
   });
 
   it('leaves kernel routes and other links alone', () => {

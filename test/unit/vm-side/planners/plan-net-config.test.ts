@@ -115,4 +115,22 @@ describe('planNetConfig', () => {
       { kind: 'addr-del', dev: 'vif3.0', cidr: '10.137.0.6/32' },
     ]);
   });
+
+  it('gives an app qube (no clients) the base ruleset too: input filter, custom chains, NAT', () => {
+    const app: NetConfigDocument = { generation: 1, qube: 'work', uplink };
+    const plan = planNetConfig(app, fresh);
+    const converged = after(fresh, plan);
+    for (const family of ['ip', 'ip6'] as const) {
+      const table = converged.nft[family];
+      assert.ok(table, `table ${family} qubes exists in an app qube`);
+      for (const chain of ['input', 'custom-input', 'custom-forward', 'postrouting', 'prerouting']) {
+        assert.ok(table.chains.has(chain), `${family} ${chain}`);
+      }
+      assert.equal(table.chains.get('input')?.hook?.policy, 'drop');
+      assert.deepEqual(table.sets.get('allowed'), [], 'no client may send anything');
+    }
+    assert.deepEqual(plan.conntrackPurge, []);
+    assert.ok(!plan.sysctl.some((op) => op.key.includes('forward')), 'an app qube never turns forwarding on');
+    assert.ok(isEmptyPlan(planNetConfig(app, converged, app)));
+  });
 });
