@@ -7,8 +7,6 @@ import { formatIpv6, parseIpv6Groups } from '../../shared/net/ipv6';
 import { UnrepresentableRuleError } from './firewall-rule-error';
 import { toApiLine, type FirewallRuleModel, type RuleDestination } from './rule-model';
 
-const LAST_PORT = 65535;
-
 /** The network a destination names, host bits cleared (as the kernel matches it), in canonical text. */
 function toNetwork(dst: Exclude<RuleDestination, { kind: 'dsthost' }>): string {
   if (dst.kind === 'dst4') {
@@ -25,9 +23,9 @@ function toNetwork(dst: Exclude<RuleDestination, { kind: 'dsthost' }>): string {
 
 /**
  * The `qubes.FirewallSync` form of a rule. Qubes accepts a few rules that
- * the wire cannot carry (a destination together with `specialtarget`, port
- * 65536 alone, a host name that is no DNS name); those are refused here, with
- * the rule in the message, rather than silently widened or narrowed.
+ * the wire cannot carry (a destination together with `specialtarget`, a host
+ * name that is no DNS name); the schema refuses those here, with the rule in
+ * the message, rather than silently widening or narrowing them.
  */
 export function toWireRule(rule: FirewallRuleModel): FirewallRule {
   const wire: Record<string, unknown> = { action: rule.action };
@@ -35,13 +33,8 @@ export function toWireRule(rule: FirewallRuleModel): FirewallRule {
   if (rule.dst?.kind === 'dsthost') wire.dsthost = rule.dst.text;
   else if (rule.dst) wire[rule.dst.kind] = toNetwork(rule.dst);
   if (rule.specialtarget) wire.specialtarget = rule.specialtarget;
-  if (rule.dstports) {
-    if (rule.dstports.from > LAST_PORT) {
-      throw new UnrepresentableRuleError(`rule ${quote(toApiLine(rule), 160)}: port 65536 does not exist`);
-    }
-    // Qubes's bound is 65536; no packet carries it, so a range ending there ends at 65535.
-    wire.dstports = { from: rule.dstports.from, to: Math.min(rule.dstports.to, LAST_PORT) };
-  }
+  // Parsed ports are at most 65535 (qubesd 4.4's bound), so they go out as they are.
+  if (rule.dstports) wire.dstports = { from: rule.dstports.from, to: rule.dstports.to };
   if (rule.icmptype !== undefined) wire.icmptype = rule.icmptype;
   if (rule.expire) wire.expire = rule.expire.at;
   if (rule.comment !== undefined) wire.comment = rule.comment;
