@@ -42,7 +42,17 @@ export default tseslint.config(
   },
   {
     files: ['shared/**/*.ts'],
-    rules: restrict(['**/policy/**', '**/vm-side/**', '**/dom0-side/**'], 'shared/ is the core: it imports no side'),
+    rules: restrict(
+      ['**/policy/**', '**/vm-side/**', '**/dom0-side/**', '**/sim/**'],
+      'shared/ is the core: it imports no side',
+    ),
+  },
+  {
+    // What runs on a real system never depends on the simulator; only the CLI's
+    // `qnet sim` entry loads it, lazily.
+    files: ['policy/**/*.ts', 'vm-side/**/*.ts', 'dom0-side/**/*.ts'],
+    ignores: ['dom0-side/cli/main.ts'],
+    rules: restrict(['**/sim/**'], 'the simulator lives in sim/: real-system code does not import it'),
   },
   {
     files: ['**/planners/**/*.ts', 'dom0-side/address-plan/**/*.ts', 'dom0-side/ipv6/**/*.ts'],

@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Probes } from '../dom0-side/sim/demo/probes';
-import { GUEST_DEVICE } from '../dom0-side/sim/planners/plan-sim';
-import { UPSTREAM } from '../dom0-side/sim/planners/upstream-plan';
-import { SimLayout } from '../dom0-side/sim/sim-layout';
-import { checkPrerequisites, Simulation } from '../dom0-side/sim/simulation';
-import { DEFAULT_TOPOLOGY } from '../dom0-side/sim/topology';
+import { Probes } from '../sim/demo/probes';
+import { GUEST_DEVICE } from '../sim/planners/plan-sim';
+import { UPSTREAM } from '../sim/planners/upstream-plan';
+import { SimLayout } from '../sim/sim-layout';
+import { checkPrerequisites, Simulation } from '../sim/simulation';
+import { DEFAULT_TOPOLOGY } from '../sim/topology';
 import { printTable, summarize } from './lib/table';
 
 const UP_RUNS = 3;

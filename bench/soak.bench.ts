@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode, unpackStrict } from '../shared/codec/strict-unpackr';
-import { formatRouterHeader } from '../shared/sim/router-protocol';
+import { formatRouterHeader } from '../shared/transport/router-protocol';
 import { stopChild, tempDir, waitFor } from '../test/helpers/processes';
 import {
   goodCall,
@@ -24,7 +24,7 @@ import { printTable, summarize, type BenchRow } from './lib/table';
 const ROOT = join(__dirname, '..');
 const ECHO_HOST = join(ROOT, 'test/fixtures/echo-host-main.js');
 const QNETD = join(ROOT, 'dom0-side/daemon/main.js');
-const ROUTER = join(ROOT, 'dom0-side/sim/router-main.js');
+const ROUTER = join(ROOT, 'sim/qrexec/router-main.js');
 const POLICY_COMMAND = join(ROOT, 'policy/cli/policy-command.js');
 const CLI_IO = join(ROOT, 'shared/cli/cli.js');
 

@@ -66,7 +66,7 @@ const COMMANDS: readonly CliCommand[] = [
   {
     name: 'sim',
     summary: 'simulated Qubes in network namespaces (up | down | status | exec | demo)',
-    load: () => import('../sim/sim-command'),
+    load: () => import('../../sim/sim-command'),
   },
 ];
 

@@ -1,7 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { token } from '../di/token';
 import { QrexecFailedError } from '../errors/client-errors';
-import { formatRouterHeader } from '../sim/router-protocol';
+import { formatRouterHeader } from './router-protocol';
 import { callUnixSocket } from './call-unix-socket';
 import { qrexecStatusError } from './qrexec-outcome';
 import type { InvokeOptions, Transport } from './transport';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { CAST } from '../../dom0-side/sim/demo/cast';
-import { netnsOf } from '../../dom0-side/sim/planners/plan-sim';
-import { UPSTREAM } from '../../dom0-side/sim/planners/upstream-plan';
-import { simBinaries } from '../../dom0-side/sim/sim-binaries';
+import { CAST } from '../../sim/demo/cast';
+import { netnsOf } from '../../sim/planners/plan-sim';
+import { UPSTREAM } from '../../sim/planners/upstream-plan';
+import { simBinaries } from '../../sim/sim-binaries';
 import { useSimulation } from './sim-fixture';
 
 const PROVIDER = 'sys-firewall';

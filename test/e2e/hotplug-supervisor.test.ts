@@ -1,13 +1,8 @@
 // The hot-plug supervisor's logic against fakes of qnetd and the kernel: no root needed.
 import assert from 'node:assert/strict';
-import { HotplugSupervisor, type HotplugCables, type HotplugSource } from '../../dom0-side/sim/hotplug-supervisor';
-import {
-  desiredCables,
-  planHotplug,
-  type HotplugQube,
-  type ObservedVif,
-} from '../../dom0-side/sim/planners/plan-hotplug';
-import type { SimLink } from '../../dom0-side/sim/planners/plan-sim';
+import { HotplugSupervisor, type HotplugCables, type HotplugSource } from '../../sim/hotplug-supervisor';
+import { desiredCables, planHotplug, type HotplugQube, type ObservedVif } from '../../sim/planners/plan-hotplug';
+import type { SimLink } from '../../sim/planners/plan-sim';
 import { silentLogger } from '../../shared/logging/logger';
 
 const SIM = new Set(['net', 'fw', 'work', 'personal']);

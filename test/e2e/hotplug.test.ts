@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { VIRTUAL_DNS } from '../../services/net-config';
-import { awaitHotplug } from '../../dom0-side/sim/demo/await-hotplug';
-import { CAST } from '../../dom0-side/sim/demo/cast';
-import { prefsOf } from '../../dom0-side/sim/demo/check-line';
-import { GUEST_DEVICE, vifOf } from '../../dom0-side/sim/planners/plan-sim';
-import { DNS_RECORDS, UPSTREAM } from '../../dom0-side/sim/planners/upstream-plan';
+import { awaitHotplug } from '../../sim/demo/await-hotplug';
+import { CAST } from '../../sim/demo/cast';
+import { prefsOf } from '../../sim/demo/check-line';
+import { GUEST_DEVICE, vifOf } from '../../sim/planners/plan-sim';
+import { DNS_RECORDS, UPSTREAM } from '../../sim/planners/upstream-plan';
 import { useSimulation } from './sim-fixture';
 
 const [HOST] = UPSTREAM.services;

@@ -3,10 +3,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NETNS_PREFIX } from '../../dom0-side/sim/planners/plan-sim';
-import { runCollect } from '../../dom0-side/sim/qnet-cli';
-import { simBinaries } from '../../dom0-side/sim/sim-binaries';
-import { SimKernel } from '../../dom0-side/sim/sim-kernel';
+import { NETNS_PREFIX } from '../../sim/planners/plan-sim';
+import { runCollect } from '../../sim/qnet-cli';
+import { simBinaries } from '../../sim/sim-binaries';
+import { SimKernel } from '../../sim/sim-kernel';
 import { simSkipReason } from './sim-fixture';
 
 const bins = simBinaries();

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { CAST } from '../../dom0-side/sim/demo/cast';
-import { checkFlow, FIREWALL_FLOWS, WORK_RULES } from '../../dom0-side/sim/demo/sections/firewall';
-import { ipv6Section } from '../../dom0-side/sim/demo/sections/ipv6';
-import { moveNetvmSection } from '../../dom0-side/sim/demo/sections/move-netvm';
-import { spoofSection } from '../../dom0-side/sim/demo/sections/spoof';
-import { upstreamDnsSection } from '../../dom0-side/sim/demo/sections/upstream-dns';
-import { UPSTREAM } from '../../dom0-side/sim/planners/upstream-plan';
+import { CAST } from '../../sim/demo/cast';
+import { checkFlow, FIREWALL_FLOWS, WORK_RULES } from '../../sim/demo/sections/firewall';
+import { ipv6Section } from '../../sim/demo/sections/ipv6';
+import { moveNetvmSection } from '../../sim/demo/sections/move-netvm';
+import { spoofSection } from '../../sim/demo/sections/spoof';
+import { upstreamDnsSection } from '../../sim/demo/sections/upstream-dns';
+import { UPSTREAM } from '../../sim/planners/upstream-plan';
 import { assertAllPass, useSimulation } from './sim-fixture';
 
 // The demo's changing sections, in the demo's order: each builds on the state the one before left.

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { demoContext } from '../../dom0-side/sim/demo/run-demo';
-import type { CheckLine, DemoContext } from '../../dom0-side/sim/demo/check-line';
-import { simBinaries } from '../../dom0-side/sim/sim-binaries';
-import { SimLayout } from '../../dom0-side/sim/sim-layout';
-import { SIM_TOOLS, Simulation } from '../../dom0-side/sim/simulation';
-import { DEFAULT_TOPOLOGY } from '../../dom0-side/sim/topology';
+import { demoContext } from '../../sim/demo/run-demo';
+import type { CheckLine, DemoContext } from '../../sim/demo/check-line';
+import { simBinaries } from '../../sim/sim-binaries';
+import { SimLayout } from '../../sim/sim-layout';
+import { SIM_TOOLS, Simulation } from '../../sim/simulation';
+import { DEFAULT_TOPOLOGY } from '../../sim/topology';
 import { rootSkipReason } from '../helpers/netns';
 
 /** Why the simulation cannot run here, or undefined when it can. */

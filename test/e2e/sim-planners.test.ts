@@ -1,9 +1,9 @@
 // The simulator's pure parts, no root needed: kept beside the end-to-end tests they serve.
 import assert from 'node:assert/strict';
-import { planCreateArgs, planStartOrder, planSystemInfo, vifOf } from '../../dom0-side/sim/planners/plan-sim';
-import { planDnsmasqArgs, UPSTREAM } from '../../dom0-side/sim/planners/upstream-plan';
-import { decodeAnswer, encodeQuery } from '../../dom0-side/sim/tools/dns-wire';
-import { DEFAULT_TOPOLOGY, parseTopology } from '../../dom0-side/sim/topology';
+import { planCreateArgs, planStartOrder, planSystemInfo, vifOf } from '../../sim/planners/plan-sim';
+import { planDnsmasqArgs, UPSTREAM } from '../../sim/planners/upstream-plan';
+import { decodeAnswer, encodeQuery } from '../../sim/tools/dns-wire';
+import { DEFAULT_TOPOLOGY, parseTopology } from '../../sim/topology';
 
 describe('sim planners', () => {
   it('starts providers before their clients, whatever the file order', () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { VIRTUAL_DNS } from '../../services/net-config';
-import { configurationSection } from '../../dom0-side/sim/demo/sections/configuration';
-import { dnsSection } from '../../dom0-side/sim/demo/sections/dns';
-import { policySection } from '../../dom0-side/sim/demo/sections/policy';
-import { GUEST_DEVICE } from '../../dom0-side/sim/planners/plan-sim';
-import { DNS_RECORDS, UPSTREAM } from '../../dom0-side/sim/planners/upstream-plan';
+import { configurationSection } from '../../sim/demo/sections/configuration';
+import { dnsSection } from '../../sim/demo/sections/dns';
+import { policySection } from '../../sim/demo/sections/policy';
+import { GUEST_DEVICE } from '../../sim/planners/plan-sim';
+import { DNS_RECORDS, UPSTREAM } from '../../sim/planners/upstream-plan';
 import { assertAllPass, useSimulation } from './sim-fixture';
 
 describe('e2e: simulated Qubes, as booted', function () {

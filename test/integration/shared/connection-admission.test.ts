@@ -7,9 +7,9 @@ import { PolicySource } from '../../../policy/policy-source';
 import { encode, unpackStrict } from '../../../shared/codec/strict-unpackr';
 import { silentLogger } from '../../../shared/logging/logger';
 import { DEFAULT_ADMISSION_OPTIONS } from '../../../shared/runtime/connection-admission';
-import type { PolicyHook } from '../../../shared/sim/policy-hook';
-import { Router } from '../../../shared/sim/router';
-import { formatRouterHeader } from '../../../shared/sim/router-protocol';
+import type { PolicyHook } from '../../../sim/qrexec/policy-hook';
+import { Router } from '../../../sim/qrexec/router';
+import { formatRouterHeader } from '../../../shared/transport/router-protocol';
 import { startSocketProcess, stopChild, tempDir, waitFor } from '../../helpers/processes';
 import { goodCall, goodCalls, holdConnections, type CallOutcome, type HeldConnections } from './socket-load';
 

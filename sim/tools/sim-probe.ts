@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect, isIPv6, Socket } from 'node:net';
 import { parseArgs } from 'node:util';
-import { formatRouterHeader } from '../../../shared/sim/router-protocol';
+import { formatRouterHeader } from '../../shared/transport/router-protocol';
 import { decodeAnswer, encodeQuery, type DnsType } from './dns-wire';
 
 export interface ProbeResult {

@@ -1,4 +1,4 @@
-import { ConflictError, ForbiddenError, QnetError, quote } from '../../shared/errors/qnet-error';
+import { ConflictError, ForbiddenError, QnetError, quote } from '../shared/errors/qnet-error';
 
 /** `qnet sim` touches namespaces and nftables: only root may. */
 export class NotRootError extends ForbiddenError {

@@ -6,8 +6,8 @@ import { DnsUpdate, Ping } from '../../../services';
 import { encode } from '../../../shared/codec/strict-unpackr';
 import { NoSuchServiceError, PolicyDeniedError, QrexecFailedError } from '../../../shared/errors/client-errors';
 import { silentLogger } from '../../../shared/logging/logger';
-import { DenyAllPolicy, type PolicyHook, type PolicyQuery } from '../../../shared/sim/policy-hook';
-import { Router } from '../../../shared/sim/router';
+import { DenyAllPolicy, type PolicyHook, type PolicyQuery } from '../../../sim/qrexec/policy-hook';
+import { Router } from '../../../sim/qrexec/router';
 import { QrexecClientTransport } from '../../../shared/transport/qrexec-client-transport';
 import { QrexecClientVmTransport } from '../../../shared/transport/qrexec-client-vm-transport';
 import { RouterTransport } from '../../../shared/transport/router-transport';
@@ -19,7 +19,7 @@ import { defineService } from '../../../shared/contract/define-service';
 import { z } from 'zod';
 
 const ECHO_HOST = join(__dirname, '../../fixtures/echo-host-main.js');
-const SHIM = join(__dirname, '../../../shared/sim/qrexec-client-vm-shim.js');
+const SHIM = join(__dirname, '../../../sim/qrexec/qrexec-client-vm-shim.js');
 
 /** Allows work → sys-net for the network services and anything → dom0 for qnet.Ping; denies the rest. */
 class TablePolicy implements PolicyHook {

@@ -1,5 +1,5 @@
-import { writeLine, type CliIo } from '../../../shared/cli/cli';
-import { QnetError } from '../../../shared/errors/qnet-error';
+import { writeLine, type CliIo } from '../../shared/cli/cli';
+import { QnetError } from '../../shared/errors/qnet-error';
 import type { SimLayout } from '../sim-layout';
 import { Simulation } from '../simulation';
 import { DEFAULT_TOPOLOGY } from '../topology';

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import type { SimRouterFile } from './router-config';
+import type { SimRouterFile } from './qrexec/router-config';
 import {
   GUEST_DEVICE,
   GUEST_MAC,

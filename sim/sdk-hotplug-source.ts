@@ -1,4 +1,4 @@
-import type { Qubes } from '../sdk';
+import type { Qubes } from '../dom0-side/sdk';
 import type { HotplugSource } from './hotplug-supervisor';
 import type { HotplugQube } from './planners/plan-hotplug';
 

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { VIRTUAL_DNS } from '../../../../services/net-config';
+import { VIRTUAL_DNS } from '../../../services/net-config';
 import { DNS_RECORDS, UPSTREAM } from '../../planners/upstream-plan';
 import { CAST } from '../cast';
 import { appQubes, describeProbe, lineMaker, type CheckLine, type DemoContext, type DemoSection } from '../check-line';

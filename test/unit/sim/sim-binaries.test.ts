@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
-import { simBinaries } from '../../../../dom0-side/sim/sim-binaries';
+import { simBinaries } from '../../../sim/sim-binaries';
 
 describe('simBinaries: which agent the simulator starts', () => {
-  const build = resolve(__dirname, '../../../..');
+  const build = resolve(__dirname, '../../..');
 
   it('runs the build agent by default', () => {
     assert.equal(simBinaries({}).agent, join(build, 'vm-side/main.js'));

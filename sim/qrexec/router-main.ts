@@ -4,10 +4,10 @@ import { untilStopSignal } from '../../shared/runtime/stop-signal';
 import { readFileSync } from 'node:fs';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { PolicySnapshotProvider, PolicySource } from '../../policy/policy-source';
-import { PolicyEngineHook } from '../../policy/sim/policy-engine-hook';
+import { PolicyEngineHook } from './policy-engine-hook';
 import { createLogger, Logger, logOptionsFromEnv } from '../../shared/logging/logger';
-import { PolicyHook } from '../../shared/sim/policy-hook';
-import { Router, RouterConfig } from '../../shared/sim/router';
+import { PolicyHook } from './policy-hook';
+import { Router, RouterConfig } from './router';
 import { SimRouterFile } from './router-config';
 
 /** The simulator's qrexec-daemon stand-in: the router gated by the real policy engine. */

@@ -6,7 +6,7 @@
  * (`QNET_ROUTER_SOCKET`). Lets the real QrexecClientVmTransport run unchanged.
  */
 import { connect } from 'node:net';
-import { formatRouterHeader } from './router-protocol';
+import { formatRouterHeader } from '../../shared/transport/router-protocol';
 
 function main(): void {
   const [target, service] = process.argv.slice(2);

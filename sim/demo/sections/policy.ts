@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { encode, strictUnpackr } from '../../../../shared/codec/strict-unpackr';
-import { QREXEC_EXIT } from '../../../../shared/transport/transport';
+import { encode, strictUnpackr } from '../../../shared/codec/strict-unpackr';
+import { QREXEC_EXIT } from '../../../shared/transport/transport';
 import { CAST } from '../cast';
 import { lineMaker, type CheckLine, type DemoContext, type DemoSection } from '../check-line';
 

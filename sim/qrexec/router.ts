@@ -3,22 +3,22 @@ import { accessSync, constants, lstatSync, statSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { inject, injectable } from 'tsyringe';
-import { token } from '../di/token';
-import { QnetError } from '../errors/qnet-error';
-import { Logger } from '../logging/logger';
+import { token } from '../../shared/di/token';
+import { QnetError } from '../../shared/errors/qnet-error';
+import { Logger } from '../../shared/logging/logger';
 import {
   ConnectionAdmission,
   DEFAULT_ADMISSION_OPTIONS,
   type AdmissionOptions,
   type AdmittedConnection,
-} from '../runtime/connection-admission';
-import { checkServiceAndArgument, formatDescriptor } from '../runtime/descriptor';
-import { readNulHeader } from '../runtime/read-header';
-import { closeServer, listenUnix } from '../runtime/unix-socket';
-import type { CallContext } from '../contract/call-context';
-import { QREXEC_EXIT } from '../transport/transport';
+} from '../../shared/runtime/connection-admission';
+import { checkServiceAndArgument, formatDescriptor } from '../../shared/runtime/descriptor';
+import { readNulHeader } from '../../shared/runtime/read-header';
+import { closeServer, listenUnix } from '../../shared/runtime/unix-socket';
+import type { CallContext } from '../../shared/contract/call-context';
+import { QREXEC_EXIT } from '../../shared/transport/transport';
 import { PolicyHook } from './policy-hook';
-import { ROUTER_MAX_HEADER_BYTES, ROUTER_TARGET_RE } from './router-protocol';
+import { ROUTER_MAX_HEADER_BYTES, ROUTER_TARGET_RE } from '../../shared/transport/router-protocol';
 
 export interface SimQube {
   readonly name: string;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { parseCli, UsageError, writeLine, type CliIo } from '../../shared/cli/cli';
+import { parseCli, UsageError, writeLine, type CliIo } from '../shared/cli/cli';
 import { runDemo } from './demo/run-demo';
 import { netnsOf, UPSTREAM_NETNS } from './planners/plan-sim';
 import { SimLayout } from './sim-layout';

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { untilStopSignal } from '../../shared/runtime/stop-signal';
+import { untilStopSignal } from '../shared/runtime/stop-signal';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createLogger, logOptionsFromEnv } from '../../shared/logging/logger';
-import { Qubes } from '../sdk';
+import { createLogger, logOptionsFromEnv } from '../shared/logging/logger';
+import { Qubes } from '../dom0-side/sdk';
 import { HotplugSupervisor, type HotplugPass } from './hotplug-supervisor';
 import { SdkHotplugSource } from './sdk-hotplug-source';
 import { SimHotplugCables } from './sim-hotplug-cables';

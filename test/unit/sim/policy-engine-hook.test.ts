@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { AccessDeniedError } from '../../../policy/errors';
-import { PolicyEngineHook } from '../../../policy/sim/policy-engine-hook';
+import { PolicyEngineHook } from '../../../sim/qrexec/policy-engine-hook';
 import type { PolicySnapshot } from '../../../policy/policy-source';
-import { policyFromFiles, sampleInfo, TempTree } from './policy-fixtures';
+import { policyFromFiles, sampleInfo, TempTree } from '../policy/policy-fixtures';
 
-describe('policy/sim/policy-engine-hook', () => {
+describe('sim/qrexec/policy-engine-hook', () => {
   let tree: TempTree;
   let snapshot: PolicySnapshot;
   const hook = () => new PolicyEngineHook({ current: () => snapshot });

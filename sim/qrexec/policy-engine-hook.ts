@@ -1,8 +1,8 @@
 import { inject, injectable } from 'tsyringe';
-import type { PolicyHook, PolicyQuery, PolicyVerdict } from '../../shared/sim/policy-hook';
-import { renderDaemonResponse } from '../daemon/render-daemon-response';
-import { evaluateRequest } from '../evaluator/evaluate';
-import { PolicySnapshotProvider } from '../policy-source';
+import type { PolicyHook, PolicyQuery, PolicyVerdict } from './policy-hook';
+import { renderDaemonResponse } from '../../policy/daemon/render-daemon-response';
+import { evaluateRequest } from '../../policy/evaluator/evaluate';
+import { PolicySnapshotProvider } from '../../policy/policy-source';
 
 /**
  * Gates the simulation router with real policy files, loaded and reloaded by

@@ -26,17 +26,17 @@ export interface SimBinaries {
 }
 
 export function simBinaries(env: NodeJS.ProcessEnv = process.env): SimBinaries {
-  const build = resolve(__dirname, '../..');
+  const build = resolve(__dirname, '..');
   return {
     node: process.execPath,
     qnet: join(build, 'dom0-side/cli/main.js'),
     qnetd: join(build, 'dom0-side/daemon/main.js'),
     agent: env.QNET_SIM_AGENT ? resolve(env.QNET_SIM_AGENT) : join(build, 'vm-side/main.js'),
-    router: join(__dirname, 'router-main.js'),
+    router: join(__dirname, 'qrexec/router-main.js'),
     hotplug: join(__dirname, 'hotplug-main.js'),
     probe: join(__dirname, 'tools/sim-probe.js'),
     echo: join(__dirname, 'tools/upstream-echo.js'),
-    qrexecClientVm: join(build, 'shared/sim/qrexec-client-vm-shim.js'),
+    qrexecClientVm: join(__dirname, 'qrexec/qrexec-client-vm-shim.js'),
     shippedPolicyDir: env.QNET_SIM_POLICY_DIR || resolve(build, '..', 'policy/policy.d'),
   };
 }

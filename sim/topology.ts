@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { QubeName } from '../../services/schemas/qube-name';
-import { BadRequestError, quote } from '../../shared/errors/qnet-error';
-import { describeIssue } from '../../shared/errors/describe-issue';
+import { QubeName } from '../services/schemas/qube-name';
+import { BadRequestError, quote } from '../shared/errors/qnet-error';
+import { describeIssue } from '../shared/errors/describe-issue';
 import defaultTopologyJson from './topologies/default.json';
 
 const Id = z.number().int().min(1).max(9999);

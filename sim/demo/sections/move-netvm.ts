@@ -1,4 +1,4 @@
-import { VIRTUAL_DNS } from '../../../../services/net-config';
+import { VIRTUAL_DNS } from '../../../services/net-config';
 import { vifOf } from '../../planners/plan-sim';
 import { DNS_RECORDS, UPSTREAM } from '../../planners/upstream-plan';
 import { awaitHotplug } from '../await-hotplug';

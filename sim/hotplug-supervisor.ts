@@ -1,4 +1,4 @@
-import type { Logger } from '../../shared/logging/logger';
+import type { Logger } from '../shared/logging/logger';
 import { isEmptyHotplugPlan, planHotplug, type HotplugQube, type ObservedVif } from './planners/plan-hotplug';
 import type { SimLink } from './planners/plan-sim';
 

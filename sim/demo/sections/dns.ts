@@ -1,4 +1,4 @@
-import { VIRTUAL_DNS } from '../../../../services/net-config';
+import { VIRTUAL_DNS } from '../../../services/net-config';
 import { DNS_RECORDS, UPSTREAM } from '../../planners/upstream-plan';
 import { appQubes, describeProbe, lineMaker, type CheckLine, type DemoContext, type DemoSection } from '../check-line';
 

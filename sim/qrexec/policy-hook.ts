@@ -1,4 +1,4 @@
-import { token } from '../di/token';
+import { token } from '../../shared/di/token';
 
 export interface PolicyQuery {
   /** From the socket the caller used: never from its bytes. */

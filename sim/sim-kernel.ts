@@ -1,4 +1,4 @@
-import { ChildProcessCommandRunner, type CommandRunner } from '../../shared/exec/command-runner';
+import { ChildProcessCommandRunner, type CommandRunner } from '../shared/exec/command-runner';
 import { NETNS_PREFIX } from './planners/plan-sim';
 
 export interface LinkEnd {
