@@ -113,6 +113,10 @@ function describeResult(r: PushResult): string {
 }
 
 /** One line per firewall rule a provider could not install, under the table they belong to. */
+/** A qube whose rules dom0 cannot send: its netvm drops all its traffic until they are fixed. */
+export const firewallErrorLine = (qube: string, error: string) =>
+  `${qube}'s firewall fails closed (all dropped): ${error}`;
+
 export function ruleFailureLines(rows: readonly { qube: string; ruleFailures?: readonly RuleFailureReport[] }[]) {
   return rows.flatMap((r) => (r.ruleFailures ?? []).map((f) => `${r.qube}: rule not installed: ${ruleFailureLine(f)}`));
 }

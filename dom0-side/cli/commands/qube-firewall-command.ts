@@ -7,6 +7,7 @@ import { isRuleExpired, toApiLine, type FirewallRuleModel } from '../../firewall
 import {
   COMMON_OPTIONS,
   COMMON_USAGE,
+  firewallErrorLine,
   printJson,
   qnetCommand,
   reportPushes,
@@ -151,8 +152,7 @@ const command = (clock: Clock) =>
         case 'list': {
           if (args.length) throw new UsageError('list takes no arguments');
           const [rules, error] = await Promise.all([vm.firewall.getRules(), vm.firewall.error()]);
-          if (error !== null)
-            writeLine(io.stderr, `qnet: warning: ${name}'s firewall fails closed (all dropped): ${error}`);
+          if (error !== null) writeLine(io.stderr, `qnet: warning: ${firewallErrorLine(name, error)}`);
           const now = clock();
           const live = liveRules(rules, now);
           if (values.json)

@@ -6,6 +6,7 @@ import {
   COMMON_USAGE,
   EXIT_OK,
   expectPositionals,
+  firewallErrorLine,
   printJson,
   qnetCommand,
   ruleFailureLines,
@@ -27,17 +28,30 @@ export const run = qnetCommand({
     'pushing, applying, retrying (attempt N, next in Ts, with the last error: qnetd retries with a capped',
     'backoff for as long as the qube runs), halted (the qube pulls at boot). Firewall rules a provider',
     'could not install are listed under the table with their client qube, rule number, rule and reason.',
+    'A qube whose firewall dom0 cannot send (a rule the wire cannot carry) is listed too: its netvm drops',
+    'all its traffic until the rule is fixed (`firewallError` on its rows in --json).',
     '',
     'Exit status: 0 when every running qube (of those named) is converged; 75 (EX_TEMPFAIL) when one is',
     'not yet, so monitoring can alert on it; 69 when qnetd does not answer. Rules that could not be',
-    'installed do not change it: the document is in force and those rules fail closed.',
+    'installed and firewalls that fail closed do not change it: the document is in force.',
     ...COMMON_USAGE,
   ].join('\n'),
   options: { ...COMMON_OPTIONS },
   async run({ values, positionals, io, connect }) {
     expectPositionals(positionals, 0, Infinity, 'QUBE...');
     const wanted = new Set(positionals);
-    const rows = (await (await connect()).status()).filter((r) => wanted.size === 0 || wanted.has(r.qube));
+    const app = await connect();
+    const [pushRows, qubes] = await Promise.all([app.status(), app.domains.list()]);
+    const firewallErrors = new Map(
+      qubes.flatMap((q) =>
+        q.firewall_error !== null && (wanted.size === 0 || wanted.has(q.name))
+          ? [[q.name, q.firewall_error] as const]
+          : [],
+      ),
+    );
+    const rows = pushRows
+      .filter((r) => wanted.size === 0 || wanted.has(r.qube))
+      .map((r) => (firewallErrors.has(r.qube) ? { ...r, firewallError: firewallErrors.get(r.qube) } : r));
     if (values.json) printJson(io, rows);
     else {
       writeLine(
@@ -56,6 +70,9 @@ export const run = qnetCommand({
         ),
       );
       for (const line of ruleFailureLines(rows)) writeLine(io.stdout, line);
+      for (const [qube, error] of firewallErrors) {
+        writeLine(io.stdout, firewallErrorLine(qube, error));
+      }
     }
     return isConverged(rows) ? EXIT_OK : EXIT_NOT_CONVERGED;
   },

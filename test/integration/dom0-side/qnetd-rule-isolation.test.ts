@@ -63,6 +63,12 @@ describe('dom0-side qnetd: one qube never takes down the inventory (real qnetd, 
       assert.equal((await runQnet(kit, ['firewall', 'work', 'list', '--raw'])).stdout.split('\n').length, 3);
       const prefs = await runQnet(kit, ['prefs', 'work', 'firewall_error']);
       assert.match(prefs.stdout, /^rule 1: /);
+      const status = await runQnet(kit, ['status']);
+      assert.match(status.stdout, /^work's firewall fails closed \(all dropped\): rule 1: /m);
+      assert.doesNotMatch(status.stdout, /personal's firewall/);
+      const rows = JSON.parse((await runQnet(kit, ['status', '--json'])).stdout) as Record<string, unknown>[];
+      assert.ok(rows.some((r) => r.qube === 'work' && /^rule 1: /.test(String(r.firewallError))));
+      assert.ok(rows.every((r) => r.qube === 'work' || r.firewallError === undefined));
 
       // Fixing the rules lifts the fail-closed state.
       await (await work.firewall.setRules(['action=accept proto=tcp dstports=443'])).wait({ timeoutMs: 10_000 });
