@@ -11,12 +11,32 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
 }
 
-export const processIo = (): CliIo => ({
-  stdin: process.stdin,
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-});
+/** 128 + SIGPIPE: what a shell reports for a C tool whose reader went away. */
+export const EXIT_BROKEN_PIPE = 141;
+
+let pipesGuarded = false;
+
+/**
+ * `qnet ls | head` closes our stdout early. Node reports that as an unhandled
+ * EPIPE with a stack trace; a command-line tool instead stops quietly, as one
+ * killed by SIGPIPE would (any change it made is already with qnetd).
+ */
+export function exitQuietlyOnClosedPipes(proc: Pick<NodeJS.Process, 'stdout' | 'stderr' | 'exit'> = process): void {
+  for (const stream of [proc.stdout, proc.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') proc.exit(EXIT_BROKEN_PIPE);
+      throw err;
+    });
+  }
+}
+
+export const processIo = (): CliIo => {
+  if (!pipesGuarded) {
+    pipesGuarded = true;
+    exitQuietlyOnClosedPipes();
+  }
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
+};
 
 /** sysexits: 64 is a usage error. */
 export const EXIT_USAGE = 64;
