@@ -74,6 +74,10 @@ export class SimLayout {
   resolvConf(qube: string): string {
     return join(this.qubeDir(qube), 'resolv.conf');
   }
+  /** The qube's own `/`, for the paths the agent reads there: /rw/config, /etc/qubes, /run/qubes-service. */
+  qubeRoot(qube: string): string {
+    return join(this.qubeDir(qube), 'root');
+  }
   protectedFilesDir(qube: string): string {
     return join(this.qubeDir(qube), 'protected-files.d');
   }

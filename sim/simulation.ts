@@ -233,6 +233,7 @@ export class Simulation {
       QNET_RUN_DIR: l.runDir(qube),
       QNET_RESOLV_CONF: l.resolvConf(qube),
       QNET_PROTECTED_FILES_DIR: l.protectedFilesDir(qube),
+      QNET_HOOKS_ROOT: l.qubeRoot(qube),
       QNET_RESOLVED_CONF: `${l.qubeDir(qube)}/resolved.conf`,
       QNET_ROUTER_SOCKET: l.routerSocket(qube),
       QNET_INIT_ATTEMPTS: '3',
@@ -328,6 +329,7 @@ export class Simulation {
         mkdirSync(dir, { recursive: true, mode: 0o755 });
       }
     }
+    for (const q of topology.qubes) this.layQubeRoot(q);
     writeFileSync(l.topologyFile, `${JSON.stringify(topology, null, 2)}\n`);
     writeFileSync(l.systemInfoFile, `${JSON.stringify(planSystemInfo(topology), null, 2)}\n`);
     const names = [topology.adminVm, ...topology.qubes.map((q) => q.name)];
@@ -343,6 +345,17 @@ export class Simulation {
       systemInfoPath: l.systemInfoFile,
     };
     writeFileSync(l.routerConfigFile, `${JSON.stringify(router, null, 2)}\n`);
+  }
+
+  /**
+   * What a Qubes qube has before its agent starts: a writable /rw/config (the user's firewall scripts go
+   * there) and, in a network-providing qube, the `qubes-firewall` service flag qubes-sysinit writes.
+   */
+  private layQubeRoot(q: SimQubeSpec): void {
+    const root = this.layout.qubeRoot(q.name);
+    mkdirSync(`${root}/rw/config`, { recursive: true, mode: 0o755 });
+    mkdirSync(`${root}/run/qubes-service`, { recursive: true, mode: 0o755 });
+    if (q.providesNetwork) writeFileSync(`${root}/run/qubes-service/qubes-firewall`, '');
   }
 
   upstream() {
