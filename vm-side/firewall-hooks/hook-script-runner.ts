@@ -6,7 +6,7 @@ export type HookRunOutcome =
   | { readonly kind: 'signalled'; readonly signal: string; readonly ms: number }
   /** Over its time: the script and every process of its group were killed. */
   | { readonly kind: 'timed-out'; readonly timeoutMs: number; readonly ms: number }
-  /** exec failed (ENOENT, EACCES, a missing interpreter…). */
+  /** The process could not be made at all (no /bin/sh, no memory…). */
   | { readonly kind: 'not-started'; readonly error: string; readonly ms: number }
   /** The agent is stopping: the script's group was killed. */
   | { readonly kind: 'aborted'; readonly ms: number };
@@ -28,7 +28,11 @@ export const succeeded = (o: HookRunOutcome): boolean => o.kind === 'exited' && 
 export function describeHookOutcome(o: HookRunOutcome): string {
   switch (o.kind) {
     case 'exited':
-      return o.exitCode === 0 ? `succeeded in ${o.ms} ms` : `failed with exit status ${o.exitCode} after ${o.ms} ms`;
+      if (o.exitCode === 0) return `succeeded in ${o.ms} ms`;
+      // The shell that execs the script says 126/127 when the exec itself failed (its message precedes ours).
+      if (o.exitCode === 126 || o.exitCode === 127)
+        return `failed with exit status ${o.exitCode} (not executable or not found, if the shell said so) after ${o.ms} ms`;
+      return `failed with exit status ${o.exitCode} after ${o.ms} ms`;
     case 'signalled':
       return `was killed by ${o.signal} after ${o.ms} ms`;
     case 'timed-out':

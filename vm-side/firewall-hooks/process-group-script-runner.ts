@@ -2,6 +2,10 @@ import { spawn } from 'node:child_process';
 import { injectable } from 'tsyringe';
 import type { HookRunOptions, HookRunOutcome, HookScriptRunner } from './hook-script-runner';
 
+const SHELL = '/bin/sh';
+/** "$0" is the script; exec keeps its pid (the group leader). A script that cannot be exec'd exits 126/127. */
+const EXEC_WITH_UMASK = 'umask 022 && exec "$0"';
+
 /** After SIGTERM, what a timed-out script's group gets before SIGKILL. */
 export const HOOK_KILL_GRACE_MS = 2_000;
 
@@ -28,8 +32,10 @@ export class ProcessGroupScriptRunner implements HookScriptRunner {
     const ms = () => Date.now() - start;
     return new Promise((resolve) => {
       if (opts.signal?.aborted) return resolve({ kind: 'aborted', ms: 0 });
-      // cwd /: as under systemd, whatever directory the agent was started from.
-      const child = spawn(path, [], { cwd: '/', detached: true, stdio: ['ignore', 2, 2] });
+      // cwd /: as under systemd, whatever directory the agent was started from. umask 022 through a shell that
+      // execs the script in place: the agent's unit runs with UMask=0077 (its state), upstream's qubes-firewall
+      // with the default, and a script that writes a file expects the default.
+      const child = spawn(SHELL, ['-c', EXEC_WITH_UMASK, path], { cwd: '/', detached: true, stdio: ['ignore', 2, 2] });
       let ending: 'timed-out' | 'aborted' | undefined;
       let killTimer: NodeJS.Timeout | undefined;
       const stop = (why: 'timed-out' | 'aborted') => {

@@ -44,11 +44,34 @@ describe('ProcessGroupScriptRunner (real scripts)', function () {
     assert.equal(killed.kind === 'signalled' && killed.signal, 'SIGKILL');
   });
 
-  it('a script that cannot start is reported, not thrown', async () => {
+  it('a script that cannot be executed ends as the shell says (126 not executable, 127 not found)', async () => {
     const missing = await runner.run(join(dir.path, 'nope'), { timeoutMs: 5000 });
-    assert.equal(missing.kind === 'not-started' && missing.error, 'ENOENT');
+    assert.equal(missing.kind === 'exited' && missing.exitCode, 127);
     const notExecutable = await runner.run(script('plain', 'exit 0', 0o644), { timeoutMs: 5000 });
-    assert.equal(notExecutable.kind === 'not-started' && notExecutable.error, 'EACCES');
+    assert.equal(notExecutable.kind === 'exited' && notExecutable.exitCode, 126);
+    const badInterpreter = join(dir.path, 'bad-interpreter');
+    writeFileSync(badInterpreter, '#!/nonexistent/interpreter\n', { mode: 0o755 });
+    const bad = await runner.run(badInterpreter, { timeoutMs: 5000 });
+    assert.equal(bad.kind === 'exited' && bad.exitCode, 127);
+  });
+
+  it('runs the script itself (its pid is the group leader) with umask 022 and cwd /, whatever the agent has', async () => {
+    const path = script(
+      'facts',
+      `umask > "${dir.path}/umask"; pwd > "${dir.path}/cwd"; cut -d' ' -f1,5 /proc/$$/stat > "${dir.path}/pid"`,
+    );
+    const previous = process.umask(0o077); // the agent's unit runs with UMask=0077
+    try {
+      const r = await runner.run(path, { timeoutMs: 5000 });
+      assert.equal(r.kind === 'exited' && r.exitCode, 0);
+    } finally {
+      process.umask(previous);
+    }
+    // pid and process group of the script: equal, so the group the timeout kills is the script's own.
+    const [pid, pgrp] = readFileSync(join(dir.path, 'pid'), 'utf8').trim().split(' ');
+    assert.equal(pid, pgrp);
+    assert.equal(readFileSync(join(dir.path, 'umask'), 'utf8').trim(), '0022');
+    assert.equal(readFileSync(join(dir.path, 'cwd'), 'utf8').trim(), '/');
   });
 
   it('on timeout, kills the script and what it started (SIGTERM to the group)', async () => {
