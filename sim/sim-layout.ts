@@ -14,6 +14,10 @@ export class SimLayout {
   get stateFile(): string {
     return join(this.root, 'sim.json');
   }
+  /** The pid of the `qnet sim up` building this simulation, while it does; outside `pidDir`, so `down` spares it. */
+  get upPidFile(): string {
+    return join(this.root, 'up.pid');
+  }
   get topologyFile(): string {
     return join(this.root, 'topology.json');
   }
@@ -69,6 +73,10 @@ export class SimLayout {
   }
   resolvConf(qube: string): string {
     return join(this.qubeDir(qube), 'resolv.conf');
+  }
+  /** The qube's own `/`, for the paths the agent reads there: /rw/config, /etc/qubes, /run/qubes-service. */
+  qubeRoot(qube: string): string {
+    return join(this.qubeDir(qube), 'root');
   }
   protectedFilesDir(qube: string): string {
     return join(this.qubeDir(qube), 'protected-files.d');

@@ -43,6 +43,11 @@ import { NodeTextFiles, TextFiles } from './executors/text-files';
 import { FirewallSyncHandler } from './firewall/firewall-sync-handler';
 import { HostResolverOptions } from './firewall/host-resolver';
 import { registerFirewall } from './firewall/register-firewall';
+import { FirewallHooks } from './firewall-hooks/firewall-hooks';
+import { FsHookScanner } from './firewall-hooks/fs-hook-scanner';
+import { HookScanner } from './firewall-hooks/hook-scanner';
+import { HookScriptRunner } from './firewall-hooks/hook-script-runner';
+import { ProcessGroupScriptRunner } from './firewall-hooks/process-group-script-runner';
 import { DnsUpdateHandler } from './handlers/dns-update-handler';
 import { NetConfigHandler } from './handlers/net-config-handler';
 import { IpJsonNetObserver, NetObserver } from './observers/net-observer';
@@ -118,6 +123,10 @@ export function buildAgentContainer(
   // dsthost names resolve through this qube's own DNS (the resolv.conf the agent manages).
   c.register(HostResolverOptions, { useValue: { resolvConf: config.resolvConf } });
   registerFirewall(c);
+  // The user's qubes-firewall scripts; `serve` runs them once its tables exist.
+  c.register(HookScanner, { useClass: FsHookScanner }, singleton);
+  c.register(HookScriptRunner, { useClass: ProcessGroupScriptRunner }, singleton);
+  c.register(FirewallHooks, { useClass: FirewallHooks }, singleton);
 
   c.register(SocketServerOptions, { useValue: DEFAULT_SOCKET_SERVER_OPTIONS });
   c.register(ServiceDispatcher, { useClass: ServiceDispatcher }, singleton);

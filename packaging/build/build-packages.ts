@@ -4,7 +4,8 @@
  *   qnet-dom0-VERSION.noarch.rpm, qnet-VERSION.tgz (the SDK)      (dom0)
  * Each package's root is staged by the bundled command's own `install --root`
  * (the plan users run by hand), then gets only what a package adds: presets
- * instead of enable links, the maintainer helper, the firewall hooks unit.
+ * instead of enable links, the maintainer helper, the drop-in that keeps
+ * upstream's qubes-firewall off.
  *   node dist/packaging/build/build-packages.js [OUT_DIR]
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';

@@ -27,9 +27,8 @@ export interface SourceTree {
 /** Paths inside a staged root where the package differs from `install --root`. */
 export const PACKAGE_FILES = {
   agentPreset: '/usr/lib/systemd/system-preset/75-qnet-agent.preset',
-  agentHooksUnit: '/usr/lib/systemd/system/qnet-firewall-hooks.service',
-  agentHooksScript: `${INSTALLED_TREE}/qnet-firewall-hooks`,
   agentFirewallDropIn: '/usr/lib/systemd/system/qubes-firewall.service.d/50-qnet.conf',
+  /** Where the agent looks for the template's firewall scripts first (upstream's package makes it too). */
   agentHooksDir: '/etc/qubes/qubes-firewall.d',
   agentMaint: `${INSTALLED_TREE}/qnet-agent-maint`,
   dom0Preset: '/usr/lib/systemd/system-preset/75-qnet-dom0.preset',
@@ -112,8 +111,6 @@ export async function stageAgent(tree: SourceTree, stage: string): Promise<void>
   dropEnableLinks(stage);
   const files = join(PACKAGING_DIR, 'files', 'agent');
   writeFileAt(join(stage, PACKAGE_FILES.agentPreset), readText(join(files, '75-qnet-agent.preset')), 0o644);
-  writeFileAt(join(stage, PACKAGE_FILES.agentHooksUnit), readText(join(files, 'qnet-firewall-hooks.service')), 0o644);
-  writeFileAt(join(stage, PACKAGE_FILES.agentHooksScript), readText(join(files, 'qnet-firewall-hooks')), 0o755);
   writeFileAt(join(stage, PACKAGE_FILES.agentFirewallDropIn), readText(join(files, 'qubes-firewall-qnet.conf')), 0o644);
   mkdirSync(join(stage, PACKAGE_FILES.agentHooksDir), { recursive: true });
   writeFileAt(join(stage, PACKAGE_FILES.agentMaint), maintainerScript('qnet-agent-maint'), 0o755);

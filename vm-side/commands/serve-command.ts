@@ -6,6 +6,7 @@ import { runSocketService } from '../../shared/runtime/service-commands';
 import { BootInit } from '../boot/boot-init';
 import { Converger } from '../boot/converge';
 import { agentSocketPath } from '../config/agent-config';
+import { FirewallHooks } from '../firewall-hooks/firewall-hooks';
 import { PATH_FLAGS, pathOverrides, type AgentRoot } from './agent-root';
 
 const HELP = `usage: qnet-agent serve [--socket PATH] [--state-dir DIR] [--run-dir DIR]
@@ -14,8 +15,12 @@ The socket form: one long-running agent serves every qrexec call on PATH
 (default RUN_DIR/agent.sock). Before it serves, every saved document is
 re-applied (the client firewall before forwarding), so the kernel holds what
 this qube last applied; then, while it serves, it asks dom0 for its current
-qubes.NetConfig as init does and applies it when it is newer. SIGTERM stops
-it and never removes a firewall table.`;
+qubes.NetConfig as init does and applies it when it is newer. Where the
+qubes-firewall service is on, it then runs the user's firewall scripts once
+(/etc/qubes/qubes-firewall.d/*, /rw/config/qubes-firewall.d/*,
+/rw/config/qubes-firewall-user-script; QNET_HOOKS_ROOT prefixes them, each
+gets QNET_HOOK_TIMEOUT_MS). SIGTERM stops it and never removes a firewall
+table.`;
 
 export async function runServeCommand(argv: string[], io: CliIo, root: AgentRoot): Promise<number> {
   const { values, positionals } = parseCli(argv, { ...PATH_FLAGS, socket: { type: 'string' } });
@@ -33,6 +38,11 @@ export async function runServeCommand(argv: string[], io: CliIo, root: AgentRoot
     await root.convergeExtras(container);
     const log = container.resolve(Logger);
     log.info('converged', { applied: result.applied, failed: result.failed });
+    // Not awaited either: the tables and client chains are in force, so serving need not wait for a slow script.
+    container
+      .resolve(FirewallHooks)
+      .runWhenTablesExist()
+      .catch((err: unknown) => log.error(`running the firewall hooks failed: ${String(err)}`));
     // Not awaited: pushes are served meanwhile, and the generation gate orders the pull against them.
     container
       .resolve(BootInit)

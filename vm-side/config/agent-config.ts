@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { token } from '../../shared/di/token';
 import { DEFAULT_ANSWER_DEADLINE_MS } from '../apply/answer-deadline';
+import { DEFAULT_HOOK_TIMEOUT_MS } from '../firewall-hooks/hook-paths';
 
 /**
  * Every path and binary the agent touches. Nothing is hard-coded beyond these
@@ -30,6 +31,13 @@ export interface AgentConfig {
   readonly initRetryDelayMs: number;
   /** A push still applying after this long is answered TIMEOUT_APPLIED_LATER (QNET_ANSWER_DEADLINE_MS). */
   readonly answerDeadlineMs: number;
+  /**
+   * Prefix of the paths the qubes-firewall customization points live at (/rw/config, /etc/qubes,
+   * /run/qubes-service; QNET_HOOKS_ROOT): empty on a qube, one directory per qube in the simulator.
+   */
+  readonly hooksRoot: string;
+  /** One firewall hook script running longer than this is killed with its process group (QNET_HOOK_TIMEOUT_MS). */
+  readonly hookTimeoutMs: number;
 }
 export const AgentConfig = token<AgentConfig>('AgentConfig');
 
@@ -62,6 +70,8 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<Ag
     initAttempts: positive(env.QNET_INIT_ATTEMPTS, 5),
     initRetryDelayMs: positive(env.QNET_INIT_RETRY_DELAY_MS, 1_000),
     answerDeadlineMs: positive(env.QNET_ANSWER_DEADLINE_MS, DEFAULT_ANSWER_DEADLINE_MS),
+    hooksRoot: env.QNET_HOOKS_ROOT || '',
+    hookTimeoutMs: positive(env.QNET_HOOK_TIMEOUT_MS, DEFAULT_HOOK_TIMEOUT_MS),
     ...defined,
   };
 }

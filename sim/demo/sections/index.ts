@@ -7,6 +7,7 @@ import { moveNetvmSection } from './move-netvm';
 import { policySection } from './policy';
 import { spoofSection } from './spoof';
 import { upstreamDnsSection } from './upstream-dns';
+import { userFirewallSection } from './user-firewall';
 
 /** The scripted scenario, in order: later sections build on the state earlier ones leave. */
 export const DEMO_SECTIONS: readonly DemoSection[] = [
@@ -17,5 +18,6 @@ export const DEMO_SECTIONS: readonly DemoSection[] = [
   spoofSection,
   policySection,
   upstreamDnsSection,
+  userFirewallSection,
   moveNetvmSection,
 ];

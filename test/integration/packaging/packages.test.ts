@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -11,7 +12,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { BuiltPackages } from '../../../packaging/build/build-packages';
 import {
   builtPackages,
@@ -41,9 +42,7 @@ const AGENT_OWN = () => [
   '/usr/lib/qnet/dist/vm-side/snapshot/snapshot-main.js',
   ...templates('vm-side'),
   '/usr/lib/qnet/qnet-agent-maint',
-  '/usr/lib/qnet/qnet-firewall-hooks',
   '/usr/lib/systemd/system-preset/75-qnet-agent.preset',
-  '/usr/lib/systemd/system/qnet-firewall-hooks.service',
   '/usr/lib/systemd/system/qubes-firewall.service.d/50-qnet.conf',
 ];
 
@@ -315,18 +314,9 @@ describe('integration: packaging, the deb installed and removed with dpkg --root
     assert.ok(existsSync(blob), 'no snapshot built');
     assert.match(run(process.execPath, ['--snapshot-blob', blob, 'install', '--help']), /usage: qnet-agent install/);
     assert.match(run(r.path('usr/bin/qnet-agent'), ['--help']), /usage: qnet-agent/);
-    // The preset made exactly the enable links install --root makes, plus the hooks unit's.
+    // The preset made exactly the enable links install --root makes (the agent runs the firewall hooks itself).
     const links = [...snapshotTree(r.root)].filter(([p]) => isEnableLink(p));
-    assert.deepEqual(
-      new Map(links),
-      new Map([
-        ...[...agentPlan].filter(([p]) => isEnableLink(p)),
-        [
-          '/etc/systemd/system/multi-user.target.wants/qnet-firewall-hooks.service',
-          'symlink -> /usr/lib/systemd/system/qnet-firewall-hooks.service',
-        ],
-      ]),
-    );
+    assert.deepEqual(new Map(links), new Map([...agentPlan].filter(([p]) => isEnableLink(p))));
     assert.equal(readFileSync(r.path('var/lib/qnet-agent/.qnet-state-format'), 'utf8').trim(), '1');
     assert.match(r.mustDpkg('-s', 'qnet-agent'), /^Status: install ok installed$/m);
   });
@@ -365,12 +355,17 @@ describe('integration: packaging, the deb installed and removed with dpkg --root
     assert.match(run(process.execPath, ['--snapshot-blob', blob, 'install', '--help']), /usage: qnet-agent install/);
   });
 
-  it('upgrade keeps the state; a state format newer than the package is left alone', () => {
+  it('upgrade keeps the state, drops the retired hooks unit link; a newer state format is left alone', () => {
     const r = new DpkgRoot('upgrade');
     r.mustDpkg('-i', pkgs.agentDeb);
     writeFileSync(r.path('var/lib/qnet-agent/qubes.NetConfig.json'), '{"kept":true}\n');
     writeFileSync(r.path('var/lib/qnet-agent/.qnet-state-format'), '99\n');
+    // The enable link of the retired qnet-firewall-hooks.service an earlier build installed.
+    const retired = r.path('etc/systemd/system/multi-user.target.wants/qnet-firewall-hooks.service');
+    mkdirSync(dirname(retired), { recursive: true });
+    symlinkSync('/usr/lib/systemd/system/qnet-firewall-hooks.service', retired);
     const out = r.mustDpkg('-i', pkgs.agentDeb);
+    assert.throws(() => lstatSync(retired), /ENOENT/, 'the retired unit is no longer enabled');
     assert.match(out, /state format 99, newer than this package's 1: left as it is/);
     assert.equal(readFileSync(r.path('var/lib/qnet-agent/qubes.NetConfig.json'), 'utf8'), '{"kept":true}\n');
     assert.equal(readFileSync(r.path('var/lib/qnet-agent/.qnet-state-format'), 'utf8'), '99\n');

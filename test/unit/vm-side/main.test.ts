@@ -6,6 +6,7 @@ import { SocketServer } from '../../../shared/runtime/socket-server';
 import { BootInit } from '../../../vm-side/boot/boot-init';
 import { Converger } from '../../../vm-side/boot/converge';
 import { agentConfigFromEnv } from '../../../vm-side/config/agent-config';
+import { FirewallHooks } from '../../../vm-side/firewall-hooks/firewall-hooks';
 import { agentCommands, buildAgentContainer } from '../../../vm-side/main';
 
 describe('qnet-agent composition root', () => {
@@ -26,6 +27,7 @@ describe('qnet-agent composition root', () => {
     assert.ok(c.resolve(SocketServer));
     assert.ok(c.resolve(BootInit));
     assert.ok(c.resolve(Converger));
+    assert.ok(c.resolve(FirewallHooks));
     await c.dispose();
   });
 
@@ -46,5 +48,9 @@ describe('qnet-agent composition root', () => {
     assert.equal(config.resolvConf, '/x/resolv.conf');
     assert.equal(config.sysctlRoot, '/p');
     assert.equal(agentConfigFromEnv({}).dom0Target, '@adminvm');
+    assert.equal(agentConfigFromEnv({}).hooksRoot, '');
+    const hooks = agentConfigFromEnv({ QNET_HOOKS_ROOT: '/sim/work/root', QNET_HOOK_TIMEOUT_MS: '500' });
+    assert.equal(hooks.hooksRoot, '/sim/work/root');
+    assert.equal(hooks.hookTimeoutMs, 500);
   });
 });
