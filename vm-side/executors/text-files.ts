@@ -8,8 +8,8 @@ import { atomicWriteFile } from '../../shared/fs/atomic-write';
 export interface TextFiles {
   /** undefined when the file does not exist. */
   read(path: string): Promise<string | undefined>;
-  /** Every file's text in a directory (empty when it does not exist). */
-  readAll(dir: string): Promise<string[]>;
+  /** Every file's text in a directory (empty when it does not exist); `accept` filters by file name. */
+  readAll(dir: string, accept?: (name: string) => boolean): Promise<string[]>;
   write(path: string, content: string, mode?: number): Promise<void>;
 }
 export const TextFiles = token<TextFiles>('TextFiles');
@@ -27,10 +27,10 @@ export class NodeTextFiles implements TextFiles {
     }
   }
 
-  async readAll(dir: string): Promise<string[]> {
+  async readAll(dir: string, accept: (name: string) => boolean = () => true): Promise<string[]> {
     let names: string[];
     try {
-      names = (await readdir(dir)).sort();
+      names = (await readdir(dir)).filter(accept).sort();
     } catch (err) {
       if (missing(err)) return [];
       throw err;
