@@ -72,17 +72,18 @@ export class NetConfigApplier implements DocumentApplier<NetConfigDocument> {
     const link = doc.uplink && net.links.find((l) => l.mac === doc.uplink?.mac);
     if (!doc.uplink || !link) return {};
     const uplink = effectiveUplink(doc.uplink, services);
-    if (uplink.networkManager && (await this.networkManager.available())) {
-      const profile = await this.files.read(nmConnectionPath(this.config.nmConnectionsDir, link.name));
-      return {
-        networkManager: {
-          nmcli: true,
-          connectionsDir: this.config.nmConnectionsDir,
-          ...(profile !== undefined ? { profile } : {}),
-        },
-      };
-    }
-    return { resolved: await this.resolved.observe(link.name).catch(() => RESOLVED_INACTIVE) };
+    // The profile is read in either mode: one qnet wrote earlier is removed when the service goes off.
+    const [profile, nmcli] = await Promise.all([
+      this.files.read(nmConnectionPath(this.config.nmConnectionsDir, link.name)),
+      uplink.networkManager ? this.networkManager.available() : false,
+    ]);
+    const networkManager = {
+      nmcli,
+      connectionsDir: this.config.nmConnectionsDir,
+      ...(profile !== undefined ? { profile } : {}),
+    };
+    if (nmcli) return { networkManager };
+    return { networkManager, resolved: await this.resolved.observe(link.name).catch(() => RESOLVED_INACTIVE) };
   }
 
   async observe(doc: NetConfigDocument, previous?: NetConfigDocument): Promise<NetConfigObserved> {
@@ -146,6 +147,7 @@ export class NetConfigApplier implements DocumentApplier<NetConfigDocument> {
     if (plan.resolvConf !== undefined) await this.files.write(this.config.resolvConf, plan.resolvConf);
     if (plan.resolved) await this.resolved.apply(plan.resolved);
     if (plan.nmConnection) await this.networkManager.apply(plan.nmConnection);
+    if (plan.nmConnectionRemove) await this.networkManager.remove(plan.nmConnectionRemove);
     this.log.debug(`qubes.NetConfig generation ${doc.generation} applied`, {
       nft: plan.nft.length,
       sysctl: plan.sysctl.length,

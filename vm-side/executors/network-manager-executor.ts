@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { inject, injectable } from 'tsyringe';
 import { token } from '../../shared/di/token';
 import { CommandRunner } from '../../shared/exec/command-runner';
@@ -12,6 +13,8 @@ export interface NetworkManagerExecutor {
   /** setup-ip's `[ -e /usr/bin/nmcli ]`. */
   available(): Promise<boolean>;
   apply(write: NmConnectionWrite): Promise<void>;
+  /** Removes a profile qnet wrote; NetworkManager forgets it on the next load of that path. */
+  remove(path: string): Promise<void>;
 }
 export const NetworkManagerExecutor = token<NetworkManagerExecutor>('NetworkManagerExecutor');
 
@@ -31,11 +34,20 @@ export class NmcliNetworkManagerExecutor implements NetworkManagerExecutor {
   async apply(write: NmConnectionWrite): Promise<void> {
     // 0600: NetworkManager ignores a keyfile that others can read.
     await this.files.write(write.path, write.content, NM_CONNECTION_MODE);
+    await this.load(write.path);
+  }
+
+  async remove(path: string): Promise<void> {
+    await rm(path, { force: true });
+    if (await this.available()) await this.load(path);
+  }
+
+  private async load(path: string): Promise<void> {
     try {
-      await this.run.exec(this.config.nmcliBinary, ['connection', 'load', write.path], { timeoutMs: 10_000 });
+      await this.run.exec(this.config.nmcliBinary, ['connection', 'load', path], { timeoutMs: 10_000 });
     } catch (err) {
       // As setup-ip (`|| :`): the profile is in place and NetworkManager reads it when it starts.
-      this.log.warn(`nmcli connection load ${write.path} failed: ${(err as Error).message}`);
+      this.log.warn(`nmcli connection load ${path} failed: ${(err as Error).message}`);
     }
   }
 }

@@ -7,7 +7,7 @@ import { planBaseRuleset, type AntispoofEntries } from './plan-base-ruleset';
 import { planDownstream } from './plan-downstream';
 import { planGuestNetwork, planGuestSysctls, planGuestTeardown, planManagedGuestNetwork } from './plan-guest-network';
 import { planMappedIpNat } from './plan-mapped-ip-nat';
-import { planNmConnection, type NmConnectionWrite } from './plan-nm-connection';
+import { planNmConnection, planNmConnectionRemoval, type NmConnectionWrite } from './plan-nm-connection';
 import { planResolvConf, type ResolvConfState } from './plan-resolv-conf';
 import { describeResolvedOp, planResolvedDns, type ResolvedOp, type ResolvedState } from './plan-resolved-dns';
 import { describeSysctlOp, planSysctls, type SysctlOp } from './sysctl-plan';
@@ -70,6 +70,8 @@ export interface NetConfigPlan {
   readonly resolved?: ResolvedOp;
   /** A NetworkManager-managed uplink: the connection profile to write and load. */
   readonly nmConnection?: NmConnectionWrite;
+  /** The profile qnet wrote before, when NetworkManager no longer manages the uplink. */
+  readonly nmConnectionRemove?: string;
   /**
    * Client addresses that joined or left: their tracked flows are forgotten,
    * so a qube given a recycled address never inherits another's established
@@ -110,6 +112,7 @@ export function planNetConfig(
   let resolvConf: string | undefined;
   let resolved: ResolvedOp | undefined;
   let nmConnection: NmConnectionWrite | undefined;
+  let nmConnectionRemove: string | undefined;
   const old = previous?.uplink;
   if (old && (!doc.uplink || doc.uplink.mac !== old.mac)) ip.push(...planGuestTeardown(old, observed.net));
   if (doc.uplink) {
@@ -127,6 +130,11 @@ export function planNetConfig(
       resolvConf = planResolvConf(uplink, observed.resolvConf);
       const link = observed.net.links.find((l) => l.mac === uplink.mac);
       if (link && observed.resolved) resolved = planResolvedDns(uplink, link.name, observed.resolved, old);
+      const nm = observed.networkManager;
+      if (link && nm) {
+        const before = old ? effectiveUplink(old, observed.services) : undefined;
+        nmConnectionRemove = planNmConnectionRemoval(before, link.name, link.mac, nm.connectionsDir, nm.profile);
+      }
     }
   }
   // A qube that stops providing keeps its tables (no table would mean no antispoofing) with empty sets.
@@ -161,6 +169,7 @@ export function planNetConfig(
     ...(resolvConf !== undefined ? { resolvConf } : {}),
     ...(resolved ? { resolved } : {}),
     ...(nmConnection ? { nmConnection } : {}),
+    ...(nmConnectionRemove ? { nmConnectionRemove } : {}),
   };
 }
 
@@ -181,7 +190,8 @@ export function isEmptyPlan(plan: NetConfigPlan): boolean {
     plan.conntrackPurge.length === 0 &&
     plan.resolvConf === undefined &&
     plan.resolved === undefined &&
-    plan.nmConnection === undefined
+    plan.nmConnection === undefined &&
+    plan.nmConnectionRemove === undefined
   );
 }
 

@@ -60,3 +60,20 @@ export function planNmConnection(
   const content = nmConnectionContent(uplink, dev, mac);
   return observedContent === content ? undefined : { path: nmConnectionPath(dir, dev), content };
 }
+
+/**
+ * The profile qnet wrote for `previous`, when the uplink no longer goes to
+ * NetworkManager: its path, to be removed (setup-ip removes it when the
+ * interface goes), so NetworkManager does not configure the link qnet now
+ * configures itself. A profile with any other content is the user's and stays.
+ */
+export function planNmConnectionRemoval(
+  previous: Uplink | undefined,
+  dev: string,
+  mac: string,
+  dir: string,
+  observedContent: string | undefined,
+): string | undefined {
+  if (!previous || observedContent === undefined) return undefined;
+  return observedContent === nmConnectionContent(previous, dev, mac) ? nmConnectionPath(dir, dev) : undefined;
+}

@@ -218,6 +218,23 @@ describe('guest features against the kernel (netns)', function () {
     assert.equal(eth0.group, '1');
     assert.equal(kit.config.resolvConf && readFileSafe(kit.config.resolvConf), undefined);
     assert.ok(isEmptyPlan(await kit.netConfig.plan(guestDoc({ mtu: 1400 }))));
+
+    // The service goes off: qnet's profile is removed (NetworkManager told), and the agent configures eth0 itself.
+    rmSync(join(kit.config.qubesServiceDir, 'network-manager'));
+    await kit.netConfig.apply(guestDoc({ mtu: 1400 }, 2), guestDoc({ mtu: 1400 }));
+    assert.equal(readFileSafe(path), undefined);
+    assert.equal(tools.calls().at(-1), `nmcli connection load ${path}`);
+    assert.deepEqual(addrs(guest!, 'eth0'), ['10.137.0.7/32']);
+    assert.equal(link(guest!, 'eth0').mtu, 1400);
+  });
+
+  it('never removes a NetworkManager profile that qnet did not write', async () => {
+    kit = agentKit(guest!);
+    mkdirSync(kit.config.nmConnectionsDir, { recursive: true });
+    const path = join(kit.config.nmConnectionsDir, 'qubes-uplink-eth0');
+    writeFileSync(path, '[connection]\nid=mine\n');
+    await kit.netConfig.apply(guestDoc({}, 2), guestDoc());
+    assert.equal(readFileSync(path, 'utf8'), '[connection]\nid=mine\n');
   });
 
   it('net.fake-ip: the qube holds only its visible address, and its provider sees the real one (real packets)', async () => {

@@ -4,6 +4,7 @@ import { documentKey, NET_CONFIG } from '../../../../dom0-side/documents/documen
 import { guestFeatureError, guestFeatures } from '../../../../dom0-side/documents/guest-features';
 import { computeSnapshot, type NetworkSnapshot } from '../../../../dom0-side/documents/network-snapshot';
 import { planChanges } from '../../../../dom0-side/documents/plan-changes';
+import { applyInventoryChange } from '../../../../dom0-side/inventory/embedded-backend';
 import { Inventory } from '../../../../dom0-side/inventory/inventory';
 import type { Qube } from '../../../../dom0-side/inventory/qube';
 import { defaultInstall } from '../qube-fixture';
@@ -137,5 +138,21 @@ describe('dom0-side/documents guest features', () => {
       mtu.changes.map((c) => `${c.qube} ${c.service}`),
       ['work qubes.NetConfig'],
     );
+  });
+});
+
+describe('dom0-side/inventory set-feature refuses what qubesd refuses', () => {
+  it('refuses a net.fake-ip that is no address and an MTU out of range; deleting always works', () => {
+    const inv = Inventory.of(defaultInstall());
+    const set = (feature: string, value: string | null) =>
+      applyInventoryChange(inv, { kind: 'set-feature', name: 'work', feature, value });
+    assert.throws(() => set('net.fake-ip', '10.152.152'), {
+      code: 'BAD_REQUEST',
+      message: 'feature "net.fake-ip": expected an IPv4 address',
+    });
+    assert.throws(() => set('vm-config.net-mtu', '9'), { code: 'BAD_REQUEST' });
+    assert.equal(set('net.fake-ip', '10.152.152.11').get('work')?.features['net.fake-ip'], '10.152.152.11');
+    assert.equal(set('net.fake-netmask', '16').get('work')?.features['net.fake-netmask'], '16');
+    assert.equal(set('net.fake-ip', null).get('work')?.features['net.fake-ip'], undefined);
   });
 });
