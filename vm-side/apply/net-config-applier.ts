@@ -48,7 +48,12 @@ export class NetConfigApplier implements DocumentApplier<NetConfigDocument> {
     @inject(AgentConfig)
     private readonly config: Pick<
       AgentConfig,
-      'resolvConf' | 'protectedFilesDir' | 'perVmProtectedFilesDir' | 'qubesServiceDir' | 'nmConnectionsDir'
+      | 'resolvConf'
+      | 'protectedFilesDir'
+      | 'perVmProtectedFilesDir'
+      | 'qubesServiceDir'
+      | 'nmConnectionsDir'
+      | 'netnsDir'
     >,
     @inject(Logger) private readonly log: Logger,
     @inject(FilteringGuard) private readonly filtering: FilteringGuard,
@@ -97,9 +102,10 @@ export class NetConfigApplier implements DocumentApplier<NetConfigDocument> {
       doc.uplink ? this.protectedListings() : [],
       this.localServices(),
     ]);
-    const [sysctl, extras] = await Promise.all([
+    const [sysctl, extras, upstreamNatVifs] = await Promise.all([
       this.sysctl.read(desiredSysctls(doc, net, previous).map((op) => op.key)),
       this.observeUplinkExtras(doc, net, services),
+      this.upstreamNatVifs(doc),
     ]);
     return {
       net,
@@ -108,7 +114,17 @@ export class NetConfigApplier implements DocumentApplier<NetConfigDocument> {
       resolvConf: { content, protected: isProtectedPath(this.config.resolvConf, listings) },
       services,
       ...extras,
+      upstreamNatVifs,
     };
+  }
+
+  /** Clients with a fake address whose vif upstream's vif-qubes-nat.sh already put behind its `VIF-nat` namespace. */
+  private async upstreamNatVifs(doc: NetConfigDocument): Promise<string[]> {
+    const mapped = (doc.provider?.clients ?? []).filter((c) => c.visibleIp !== undefined && c.visibleIp !== c.ip);
+    const found = await Promise.all(
+      mapped.map(async (c) => ((await this.files.exists(join(this.config.netnsDir, `${c.vif}-nat`))) ? c.vif : '')),
+    );
+    return found.filter(Boolean);
   }
 
   /** Both of Qubes's lists: the template's and the qube's own (is_protected_file). */

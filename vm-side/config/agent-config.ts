@@ -28,6 +28,8 @@ export interface AgentConfig {
   readonly nmConnectionsDir: string;
   /** NetworkManager's client (QNET_NMCLI); the uplink is handed to NetworkManager only where it exists. */
   readonly nmcliBinary: string;
+  /** Where `ip netns` names namespaces (QNET_NETNS_DIR): upstream's per-vif NAT namespace is looked for here. */
+  readonly netnsDir: string;
   /** systemd-resolved's list of real upstream servers, read by `dns-update --from-system`. */
   readonly resolvedConf: string;
   /** /proc/sys/net is per network namespace for the process that opens it. */
@@ -70,6 +72,7 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<Ag
     systemctlBinary: env.QNET_SYSTEMCTL ?? 'systemctl',
     nmConnectionsDir: env.QNET_NM_CONNECTIONS_DIR || '/etc/NetworkManager/system-connections',
     nmcliBinary: env.QNET_NMCLI ?? '/usr/bin/nmcli',
+    netnsDir: env.QNET_NETNS_DIR || '/run/netns',
     resolvedConf: env.QNET_RESOLVED_CONF || '/run/systemd/resolve/resolv.conf',
     sysctlRoot: env.QNET_SYSCTL_ROOT || '/proc/sys',
     ipBinary: env.QNET_IP || 'ip',

@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { injectable } from 'tsyringe';
 import { token } from '../../shared/di/token';
@@ -11,6 +11,8 @@ export interface TextFiles {
   /** Every file's text in a directory (empty when it does not exist); `accept` filters by file name. */
   readAll(dir: string, accept?: (name: string) => boolean): Promise<string[]>;
   write(path: string, content: string, mode?: number): Promise<void>;
+  /** Whether anything (a file, a directory, a namespace's mount point) is at `path`. */
+  exists(path: string): Promise<boolean>;
 }
 export const TextFiles = token<TextFiles>('TextFiles');
 
@@ -37,6 +39,16 @@ export class NodeTextFiles implements TextFiles {
     }
     const texts = await Promise.all(names.map((n) => this.read(join(dir, n)).catch(() => undefined)));
     return texts.filter((t): t is string => t !== undefined);
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await stat(path);
+      return true;
+    } catch (err) {
+      if (missing(err)) return false;
+      throw err;
+    }
   }
 
   write(path: string, content: string, mode = 0o644): Promise<void> {

@@ -35,6 +35,12 @@ export interface NetConfigObserved {
   readonly services?: LocalServices;
   readonly resolved?: ResolvedState;
   readonly networkManager?: NetworkManagerState;
+  /**
+   * Vifs that upstream's vif-qubes-nat.sh already moved into a `VIF-nat`
+   * namespace (on a real Qubes its hotplug script still runs): that vif is
+   * translated there, and translating again here would break it.
+   */
+  readonly upstreamNatVifs?: readonly string[];
 }
 
 /**
@@ -149,7 +155,9 @@ export function planNetConfig(
     ...planBaseRuleset('ip6', down?.antispoof.ip6 ?? NO_CLIENTS, observed.nft.ip6),
   );
   // Always planned: a table left from a client that since lost its fake address is removed.
-  nft.push(...planMappedIpNat(doc.provider && down ? down.mappedIp : [], observed.nft.mappedIp));
+  const upstreamNat = new Set(observed.upstreamNatVifs ?? []);
+  const mapped = doc.provider && down ? down.mappedIp.filter((c) => !upstreamNat.has(c.vif)) : [];
+  nft.push(...planMappedIpNat(mapped, observed.nft.mappedIp));
   if (provider && down) {
     const wanted = doc.provider ? down.sysctl : down.sysctl.map(forwardingOff);
     sysctl.push(...planSysctls(wanted, observed.sysctl));

@@ -41,6 +41,7 @@ export function agentKit(ns: Netns, overrides: Partial<AgentConfig> = {}): Agent
       perVmProtectedFilesDir: join(dir, 'rw-protected-files.d'),
       qubesServiceDir: join(dir, 'qubes-service'),
       nmConnectionsDir: join(dir, 'system-connections'),
+      netnsDir: join(dir, 'netns'),
       resolvectlBinary: '',
       systemctlBinary: '',
       nmcliBinary: '',

@@ -334,6 +334,12 @@ describe('guest features against the kernel (netns)', function () {
     };
     await providerKit.netConfig.apply(plain, providerDoc);
     assert.equal(netvm!.run('nft', ['list', 'table', 'netdev', MAPPED_IP_TABLE]).status !== 0, true);
+
+    // On a real Qubes, upstream's vif-qubes-nat.sh may already have put this vif behind `vif7.0-nat`: never twice.
+    mkdirSync(providerKit.config.netnsDir, { recursive: true });
+    writeFileSync(join(providerKit.config.netnsDir, 'vif7.0-nat'), '');
+    await providerKit.netConfig.apply({ ...providerDoc, generation: 3 }, plain);
+    assert.equal(netvm!.run('nft', ['list', 'table', 'netdev', MAPPED_IP_TABLE]).status !== 0, true);
   });
 });
 
