@@ -1,5 +1,6 @@
 import { GUEST_DEVICE } from '../../planners/plan-sim';
-import { UPSTREAM } from '../../planners/upstream-plan';
+import { VIRTUAL_DNS } from '../../../services/net-config';
+import { DNS_RECORDS, UPSTREAM } from '../../planners/upstream-plan';
 import { CAST } from '../cast';
 import {
   describeProbe,
@@ -31,12 +32,14 @@ async function fakeIpLines(ctx: DemoContext): Promise<CheckLine[]> {
   await ctx.sim.execIn(CAST.firewall, 'conntrack', ['-D', '-f', 'ipv4', '-s', real]);
   const eth0 = await ctx.probes.addresses(CAST.personal, GUEST_DEVICE);
   const r = await ctx.probes.tcp(CAST.personal, HOST, PORT);
+  const dns = await ctx.probes.dns(CAST.personal, VIRTUAL_DNS[0], DNS_RECORDS.name);
   const [seenReal, seenFake] = [await trackedFrom(ctx, real), await trackedFrom(ctx, FAKE_IP)];
   const lines = [
     line(
-      `${CAST.personal} holds only ${FAKE_IP} and still reaches the upstream`,
-      eth0.v4.join(',') === `${FAKE_IP}/32` && r.ok,
-      `eth0 ${eth0.v4.join(',')}; tcp ${HOST}:${PORT} ${describeProbe(r)}`,
+      `${CAST.personal} holds only ${FAKE_IP} and still reaches the upstream and its DNS`,
+      eth0.v4.join(',') === `${FAKE_IP}/32` && r.ok && dns.ok,
+      `eth0 ${eth0.v4.join(',')}; tcp ${HOST}:${PORT} ${describeProbe(r)}; ` +
+        `${DNS_RECORDS.name} via ${VIRTUAL_DNS[0]} ${describeProbe(dns)}`,
     ),
     line(
       `${CAST.firewall} sees ${CAST.personal}'s real address ${real}`,
