@@ -235,6 +235,13 @@ export class Simulation {
       QNET_PROTECTED_FILES_DIR: l.protectedFilesDir(qube),
       QNET_HOOKS_ROOT: l.qubeRoot(qube),
       QNET_RESOLVED_CONF: `${l.qubeDir(qube)}/resolved.conf`,
+      // A qube's own lists and services, never the machine's; resolvectl and nmcli reach the machine's daemons
+      // over D-Bus, whatever the namespace, so the simulator never runs them.
+      QNET_PER_VM_PROTECTED_FILES_DIR: `${l.qubeDir(qube)}/rw-protected-files.d`,
+      QNET_QUBES_SERVICE_DIR: `${l.qubeDir(qube)}/qubes-service`,
+      QNET_NM_CONNECTIONS_DIR: `${l.qubeDir(qube)}/system-connections`,
+      QNET_RESOLVECTL: '',
+      QNET_NMCLI: '',
       QNET_ROUTER_SOCKET: l.routerSocket(qube),
       QNET_INIT_ATTEMPTS: '3',
       QNET_INIT_RETRY_DELAY_MS: '200',

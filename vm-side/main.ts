@@ -39,6 +39,8 @@ import { IprouteIpExecutor } from './executors/iproute-ip-executor';
 import { NFT_BATCH_SUBDIR, NftBatchDir, NftBinary, NftExecutor, NftJsonExecutor } from './executors/nft-executor';
 import { ProcSysctlExecutor } from './executors/proc-sysctl-executor';
 import { SysctlExecutor } from './executors/sysctl-executor';
+import { NetworkManagerExecutor, NmcliNetworkManagerExecutor } from './executors/network-manager-executor';
+import { ResolvectlExecutor, ResolvedExecutor } from './executors/resolved-executor';
 import { NodeTextFiles, TextFiles } from './executors/text-files';
 import { FirewallSyncHandler } from './firewall/firewall-sync-handler';
 import { HostResolverOptions } from './firewall/host-resolver';
@@ -87,6 +89,8 @@ export function buildAgentContainer(
   if (seams.sysctl) c.register(SysctlExecutor, { useValue: seams.sysctl });
   else c.register(SysctlExecutor, { useClass: ProcSysctlExecutor }, singleton);
   c.register(TextFiles, { useClass: NodeTextFiles }, singleton);
+  c.register(ResolvedExecutor, { useClass: ResolvectlExecutor }, singleton);
+  c.register(NetworkManagerExecutor, { useClass: NmcliNetworkManagerExecutor }, singleton);
   c.register(NetObserver, { useClass: IpJsonNetObserver }, singleton);
   c.register(NftTableObserver, { useClass: NftJsonTableObserver }, singleton);
 

@@ -1,4 +1,4 @@
-import { VIRTUAL_DNS } from '../../services/net-config';
+import { HOST_NETMASK, VIRTUAL_DNS, type DownstreamClient } from '../../services/net-config';
 import { canonicalJson } from './canonical-json';
 import {
   DNS_UPDATE,
@@ -41,26 +41,61 @@ function connectedClients(ctx: DocumentContext, provider: string): readonly Qube
 
 const withIp6 = (q: QubeNetwork) => (q.ip6 !== undefined ? { ip6: q.ip6 } : {});
 
+/** Qubes's visible_ip: the `net.fake-ip` feature, else the real address. A provider offers it as its clients' gateway. */
+const visibleIp = (q: QubeNetwork) => q.guest.fakeIp ?? q.ip;
+
+/** Qubes's visible_gateway: the `net.fake-gateway` feature, else the netvm's `gateway` (its visible_ip). */
+const visibleGateway = (q: QubeNetwork, netvm: QubeNetwork) => q.guest.fakeGateway ?? visibleIp(netvm);
+
+/** The uplink's optional parts that come from the qube's features (absent when off, so old documents stay equal). */
+function guestOptions(q: QubeNetwork) {
+  const g = q.guest;
+  return {
+    ...(g.mtu !== undefined ? { mtu: g.mtu } : {}),
+    ...(g.disableDefaultRoute ? { disableDefaultRoute: true as const } : {}),
+    ...(g.disableDnsServer ? { disableDnsServer: true as const } : {}),
+    ...(g.networkManager ? { networkManager: true as const } : {}),
+  };
+}
+
+/**
+ * The mapped-ip entry of a client (vif-route-qubes): only when the client
+ * sees another address than its real one does its provider translate.
+ */
+function mappedIp(c: QubeNetwork, provider: QubeNetwork): Pick<DownstreamClient, 'visibleIp' | 'visibleGateway'> {
+  const seen = visibleIp(c);
+  return seen === c.ip ? {} : { visibleIp: seen, visibleGateway: visibleGateway(c, provider) };
+}
+
 function netConfigBody(q: QubeNetwork, ctx: DocumentContext): NetConfigBody {
   const body: NetConfigBody = { qube: q.name };
   const netvm = q.netvm === null ? undefined : ctx.network.get(q.netvm);
   if (netvm) {
     body.uplink = {
       mac: QUBE_MAC,
-      ip: q.ip,
-      netmask: '255.255.255.255',
-      gateway: netvm.ip,
+      // What the qube sees: with net.fake-* its real address stays with its provider.
+      ip: visibleIp(q),
+      netmask: q.guest.fakeNetmask ?? HOST_NETMASK,
+      gateway: visibleGateway(q, netvm),
       dns: [VIRTUAL_DNS[0], VIRTUAL_DNS[1]],
       ...withIp6(q),
       ...(netvm.ip6 !== undefined ? { gateway6: netvm.ip6 } : {}),
+      ...guestOptions(q),
     };
   }
   if (q.providesNetwork) {
     body.provider = {
-      ip: q.ip,
+      // Qubes's `gateway` of a netvm is its visible_ip: a provider with net.fake-ip offers that address.
+      ip: visibleIp(q),
       ...withIp6(q),
       ipv6: q.ipv6,
-      clients: connectedClients(ctx, q.name).map((c) => ({ name: c.name, ip: c.ip, ...withIp6(c), vif: vifName(c) })),
+      clients: connectedClients(ctx, q.name).map((c) => ({
+        name: c.name,
+        ip: c.ip,
+        ...withIp6(c),
+        vif: vifName(c),
+        ...mappedIp(c, q),
+      })),
     };
   }
   return body;

@@ -6,6 +6,7 @@ import { toWireRule } from '../firewall/to-wire-rule';
 import type { Inventory } from '../inventory/inventory';
 import { effectiveIpv6 } from '../ipv6/effective-ipv6';
 import { canonicalJson } from './canonical-json';
+import { guestFeatures, sameGuestFeatures, type GuestFeatures } from './guest-features';
 
 /** Everything any document reads about one qube, already resolved (addresses, IPv6, live rules). */
 export interface QubeNetwork {
@@ -27,6 +28,8 @@ export interface QubeNetwork {
    * the wire cannot carry); its firewall is then drop-all, and only its own.
    */
   readonly firewallError?: string;
+  /** The features that shape its own link (services, net.fake-*, MTU). */
+  readonly guest: GuestFeatures;
 }
 
 /** What a client gets when one of its live rules cannot be sent: Qubes's agent falls back to the same. */
@@ -110,6 +113,7 @@ export function deriveNetwork(inventory: Inventory, nowMs: number): Map<string, 
       rules: rules.rules,
       rulesKey: rules.key,
       ...(rules.error !== undefined ? { firewallError: rules.error } : {}),
+      guest: guestFeatures(q.features),
     });
   }
   return result;
@@ -125,7 +129,8 @@ export function sameQubeNetwork(a: QubeNetwork, b: QubeNetwork): boolean {
     a.providesNetwork === b.providesNetwork &&
     a.running === b.running &&
     a.rulesKey === b.rulesKey &&
-    a.firewallError === b.firewallError
+    a.firewallError === b.firewallError &&
+    sameGuestFeatures(a.guest, b.guest)
   );
 }
 

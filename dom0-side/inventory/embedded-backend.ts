@@ -6,7 +6,9 @@ import { Inventory } from './inventory';
 import type { InventoryBackend, InventoryBackendEvent, InventoryChange } from './inventory-backend';
 import { InventoryStore } from './inventory-store';
 import type { Qube } from './qube';
+import { guestFeatureError } from '../documents/guest-features';
 import { withFeature } from './feature-record';
+import { InvalidInventoryError } from './inventory-error';
 import { checkNetvmAttach, checkRemovable, checkShutdown } from './qube-refusals';
 import { requireModelledProperty, withPropertyReset } from './reset-property';
 
@@ -63,6 +65,9 @@ export function applyInventoryChange(inventory: Inventory, change: InventoryChan
     }
     case 'set-feature': {
       const q = existing(inventory, change.name);
+      // qubesd's feature-pre-set handlers refuse these values before they are stored (net.fake-*: qubes/vm/mix/net.py).
+      const invalid = change.value === null ? undefined : guestFeatureError(change.feature, change.value);
+      if (invalid) throw new InvalidInventoryError(`feature ${quote(change.feature, 64)}: ${invalid}`);
       return inventory.with({ ...q, features: withFeature(q.features, change.feature, change.value) });
     }
     case 'set-firewall': {

@@ -17,6 +17,20 @@ export interface AgentConfig {
   readonly resolvConf: string;
   /** Qubes convention: a file listed (whole line) in any file here is left alone. */
   readonly protectedFilesDir: string;
+  /** The per-qube list of the same convention, on the private volume (QNET_PER_VM_PROTECTED_FILES_DIR). */
+  readonly perVmProtectedFilesDir: string;
+  /** One file per Qubes service on in this qube (QNET_QUBES_SERVICE_DIR), as qubes-sysinit makes them. */
+  readonly qubesServiceDir: string;
+  /** systemd-resolved's client (QNET_RESOLVECTL); '' turns per-link DNS off (the simulator: resolved is machine-wide). */
+  readonly resolvectlBinary: string;
+  /** Asked whether systemd-resolved is enabled (QNET_SYSTEMCTL); '' means it is not. */
+  readonly systemctlBinary: string;
+  /** Where a NetworkManager-managed uplink's profile is written (QNET_NM_CONNECTIONS_DIR). */
+  readonly nmConnectionsDir: string;
+  /** NetworkManager's client (QNET_NMCLI); the uplink is handed to NetworkManager only where it exists. */
+  readonly nmcliBinary: string;
+  /** Where `ip netns` names namespaces (QNET_NETNS_DIR): upstream's per-vif NAT namespace is looked for here. */
+  readonly netnsDir: string;
   /** systemd-resolved's list of real upstream servers, read by `dns-update --from-system`. */
   readonly resolvedConf: string;
   /** /proc/sys/net is per network namespace for the process that opens it. */
@@ -60,6 +74,13 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<Ag
     runDir: env.QNET_RUN_DIR || '/run/qnet-agent',
     resolvConf: env.QNET_RESOLV_CONF || '/etc/resolv.conf',
     protectedFilesDir: env.QNET_PROTECTED_FILES_DIR || '/etc/qubes/protected-files.d',
+    perVmProtectedFilesDir: env.QNET_PER_VM_PROTECTED_FILES_DIR || '/rw/config/protected-files.d',
+    qubesServiceDir: env.QNET_QUBES_SERVICE_DIR || '/run/qubes-service',
+    resolvectlBinary: env.QNET_RESOLVECTL ?? 'resolvectl',
+    systemctlBinary: env.QNET_SYSTEMCTL ?? 'systemctl',
+    nmConnectionsDir: env.QNET_NM_CONNECTIONS_DIR || '/etc/NetworkManager/system-connections',
+    nmcliBinary: env.QNET_NMCLI ?? '/usr/bin/nmcli',
+    netnsDir: env.QNET_NETNS_DIR || '/run/netns',
     resolvedConf: env.QNET_RESOLVED_CONF || '/run/systemd/resolve/resolv.conf',
     sysctlRoot: env.QNET_SYSCTL_ROOT || '/proc/sys',
     ipBinary: env.QNET_IP || 'ip',

@@ -19,7 +19,7 @@ export interface NftExecutor {
   /** Applies the batch atomically; on failure the ruleset is as it was. */
   apply(batch: NftBatch): Promise<void>;
   /** `nft -j list ruleset` (or one table), parsed. */
-  list(family?: 'ip' | 'ip6' | 'inet', table?: string): Promise<{ nftables: NftCommand[] }>;
+  list(family?: 'ip' | 'ip6' | 'inet' | 'netdev', table?: string): Promise<{ nftables: NftCommand[] }>;
 }
 export const NftExecutor = token<NftExecutor>('NftExecutor');
 
@@ -105,7 +105,7 @@ export class NftJsonExecutor implements NftExecutor {
     }
   }
 
-  async list(family?: 'ip' | 'ip6' | 'inet', table?: string): Promise<{ nftables: NftCommand[] }> {
+  async list(family?: 'ip' | 'ip6' | 'inet' | 'netdev', table?: string): Promise<{ nftables: NftCommand[] }> {
     const args = family && table ? ['-j', 'list', 'table', family, table] : ['-j', 'list', 'ruleset'];
     const { stdout } = await this.run.exec(this.nft, args);
     return JSON.parse(stdout) as { nftables: NftCommand[] };

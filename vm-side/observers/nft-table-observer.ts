@@ -8,7 +8,7 @@ import { summarizeNftTable } from './summarize-nft-table';
 
 /** Reads one nftables table; undefined when it does not exist. */
 export interface NftTableObserver {
-  observe(family: NftFamily, table: string): Promise<NftTableState | undefined>;
+  observe(family: NftFamily | 'netdev', table: string): Promise<NftTableState | undefined>;
 }
 export const NftTableObserver = token<NftTableObserver>('NftTableObserver');
 
@@ -16,7 +16,7 @@ export const NftTableObserver = token<NftTableObserver>('NftTableObserver');
 export class NftJsonTableObserver implements NftTableObserver {
   constructor(@inject(NftExecutor) private readonly nft: NftExecutor) {}
 
-  async observe(family: NftFamily, table: string): Promise<NftTableState | undefined> {
+  async observe(family: NftFamily | 'netdev', table: string): Promise<NftTableState | undefined> {
     try {
       return summarizeNftTable(await this.nft.list(family, table));
     } catch (err) {

@@ -12,6 +12,24 @@ export interface DownstreamPlan {
   readonly antispoof: { readonly ip: AntispoofEntries; readonly ip6: AntispoofEntries };
   /** Clients whose vif does not exist (yet): their antispoof entries are in place, their link is not touched. */
   readonly missingVifs: readonly string[];
+  /** Clients that see another address than their real one, on an existing vif: plan-mapped-ip-nat.ts translates. */
+  readonly mappedIp: readonly MappedClient[];
+}
+
+/** One client with `net.fake-ip`: its vif, real and visible addresses, and the gateway it was told and the real one. */
+export interface MappedClient {
+  readonly vif: string;
+  readonly ip: string;
+  readonly visibleIp: string;
+  readonly gateway: string;
+  readonly visibleGateway: string;
+}
+
+/** vif-route-qubes translates only when both visible values are known and the address differs. */
+function mappedClient(provider: ProviderConfig, client: DownstreamClient): MappedClient | undefined {
+  const { visibleIp, visibleGateway } = client;
+  if (!visibleIp || !visibleGateway || visibleIp === client.ip) return undefined;
+  return { vif: client.vif, ip: client.ip, visibleIp, gateway: provider.ip, visibleGateway };
 }
 
 const v6On = (provider: ProviderConfig, client: DownstreamClient) => provider.ipv6 && client.ip6 !== undefined;
@@ -97,6 +115,7 @@ export function planDownstream(
   const ownedOn = (vif: string) => before.get(vif) ?? NOTHING;
   const ip: IpOp[] = [];
   const missingVifs: string[] = [];
+  const mappedIp: MappedClient[] = [];
   const sysctl: SysctlOp[] = [
     { key: 'net/ipv4/ip_forward', value: '1' },
     provider.ipv6
@@ -110,6 +129,8 @@ export function planDownstream(
       continue;
     }
     ip.push(...planClient(provider, client, link, observed, ownedOn(client.vif)));
+    const mapped = mappedClient(provider, client);
+    if (mapped) mappedIp.push(mapped);
     sysctl.push(noDadSysctl(client.vif), { key: `net/ipv4/conf/${client.vif}/proxy_arp`, value: '1' });
     if (provider.ipv6) sysctl.push({ key: `net/ipv6/conf/${client.vif}/proxy_ndp`, value: '1' });
   }
@@ -123,6 +144,7 @@ export function planDownstream(
     ip,
     sysctl,
     missingVifs,
+    mappedIp,
     antispoof: {
       ip: {
         allowed: provider.clients.map((c) => ({ dev: c.vif, ip: c.ip })),

@@ -1,4 +1,5 @@
 import type { Uplink } from '../../services/net-config';
+import { netmaskPrefix } from '../../shared/net/ipv4-netmask';
 import { NETVM_VIF_MAC } from '../../services/schemas/mac-address';
 import { InterfaceNotFoundError } from './planner-errors';
 import type { IpOp, IpPlan } from './ip-plan';
@@ -17,19 +18,29 @@ interface DesiredRoute {
 const sameRoute = (want: DesiredRoute, have: RouteState) =>
   have.dst === want.dst && have.via === want.via && have.onlink === Boolean(want.onlink);
 
-/** Gateways as host routes plus an onlink default: Qubes routes by /32, never by a shared subnet. */
+/**
+ * Gateways as host routes plus an onlink default: Qubes routes by /32, never
+ * by a shared subnet. With the qube's `disable-default-route` service the
+ * defaults are left out and only the gateways stay reachable, as setup-ip does.
+ */
 export function desiredRoutes(uplink: Uplink): DesiredRoute[] {
-  const routes: DesiredRoute[] = [
-    { dst: `${uplink.gateway}/32` },
-    { dst: '0.0.0.0/0', via: uplink.gateway, onlink: true },
-  ];
+  const defaults = !uplink.disableDefaultRoute;
+  const routes: DesiredRoute[] = [{ dst: `${uplink.gateway}/32` }];
+  if (defaults) routes.push({ dst: '0.0.0.0/0', via: uplink.gateway, onlink: true });
   if (uplink.ip6 && uplink.gateway6) {
-    routes.push({ dst: `${uplink.gateway6}/128` }, { dst: '::/0', via: uplink.gateway6, onlink: true });
+    routes.push({ dst: `${uplink.gateway6}/128` });
+    if (defaults) routes.push({ dst: '::/0', via: uplink.gateway6, onlink: true });
   }
   return routes;
 }
 
-const ownAddresses = (uplink: Uplink) => [`${uplink.ip}/32`, ...(uplink.ip6 ? [`${uplink.ip6}/128`] : [])];
+/** `net.fake-netmask` widens the qube's view of its subnet; the kernel then adds the subnet route itself. */
+export const uplinkPrefix = (uplink: Pick<Uplink, 'netmask'>): number => netmaskPrefix(uplink.netmask) ?? 32;
+
+const ownAddresses = (uplink: Uplink) => [
+  `${uplink.ip}/${uplinkPrefix(uplink)}`,
+  ...(uplink.ip6 ? [`${uplink.ip6}/128`] : []),
+];
 const ownGateways = (uplink: Uplink) => [uplink.gateway, ...(uplink.ip6 && uplink.gateway6 ? [uplink.gateway6] : [])];
 
 /**
@@ -130,4 +141,26 @@ export function planGuestTeardown(previous: Uplink, observed: NetState): IpOp[] 
   const addrs = ownAddresses(previous);
   for (const cidr of link.addresses) if (addrs.includes(cidr)) ops.push({ kind: 'addr-del', dev, cidr });
   return ops;
+}
+
+/**
+ * The link of a qube whose NetworkManager owns it (the `network-manager`
+ * service): NetworkManager adds the addresses and routes from the connection
+ * profile (plan-nm-connection.ts), so here only what setup-ip still does
+ * itself: group 1 and the gateways' permanent neighbours. The link is not
+ * brought up, nor its addresses, routes or MTU touched.
+ */
+export function planManagedGuestNetwork(uplink: Uplink, observed: NetState): IpPlan {
+  const link = observed.links.find((l) => l.mac === uplink.mac);
+  if (!link) throw new InterfaceNotFoundError(uplink.mac);
+  const dev = link.name;
+  const ops: IpOp[] = [];
+  if (link.group !== UPLINK_GROUP) ops.push({ kind: 'link-group', dev, group: UPLINK_GROUP });
+  const neighbours = observed.neighbours.filter((n) => n.dev === dev && n.permanent);
+  for (const ip of ownGateways(uplink)) {
+    if (!neighbours.some((n) => n.ip === ip && n.mac === NETVM_VIF_MAC)) {
+      ops.push({ kind: 'neigh-permanent', dev, ip, mac: NETVM_VIF_MAC });
+    }
+  }
+  return { ops };
 }

@@ -2,6 +2,7 @@ import type { DemoSection } from '../check-line';
 import { configurationSection } from './configuration';
 import { dnsSection } from './dns';
 import { firewallSection } from './firewall';
+import { guestFeaturesSection } from './guest-features';
 import { ipv6Section } from './ipv6';
 import { moveNetvmSection } from './move-netvm';
 import { policySection } from './policy';
@@ -20,4 +21,5 @@ export const DEMO_SECTIONS: readonly DemoSection[] = [
   upstreamDnsSection,
   userFirewallSection,
   moveNetvmSection,
+  guestFeaturesSection,
 ];

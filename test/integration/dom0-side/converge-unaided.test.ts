@@ -101,6 +101,8 @@ describe('dom0-side qnetd converges a qube whose agent was down, with nobody pus
         QNET_RUN_DIR: agentRun,
         QNET_RESOLV_CONF: join(dir.path, 'resolv.conf'),
         QNET_PROTECTED_FILES_DIR: join(dir.path, 'protected'),
+        QNET_RESOLVECTL: '',
+        QNET_NMCLI: '',
         QNET_LOG_LEVEL: 'error',
       },
       stdio: ['ignore', 'inherit', 'inherit'],

@@ -13,6 +13,8 @@ import { CommandSysctlExecutor } from '../../../vm-side/executors/command-sysctl
 import { IprouteIpExecutor } from '../../../vm-side/executors/iproute-ip-executor';
 import { NetnsCommandRunner } from '../../../vm-side/executors/netns-command-runner';
 import { NftJsonExecutor } from '../../../vm-side/executors/nft-executor';
+import { NmcliNetworkManagerExecutor } from '../../../vm-side/executors/network-manager-executor';
+import { ResolvectlExecutor } from '../../../vm-side/executors/resolved-executor';
 import { NodeTextFiles } from '../../../vm-side/executors/text-files';
 import { IpJsonNetObserver } from '../../../vm-side/observers/net-observer';
 import { NftJsonTableObserver } from '../../../vm-side/observers/nft-table-observer';
@@ -26,7 +28,8 @@ export interface AgentKit {
   dispose(): void;
 }
 
-export function agentKit(ns: Netns): AgentKit {
+/** Everything on the qube's own disk lives under a temp dir; resolvectl and nmcli are off unless a test sets them. */
+export function agentKit(ns: Netns, overrides: Partial<AgentConfig> = {}): AgentKit {
   const dir = mkdtempSync(join(tmpdir(), 'qnet-agent-it-'));
   const config = agentConfigFromEnv(
     {},
@@ -35,6 +38,14 @@ export function agentKit(ns: Netns): AgentKit {
       runDir: join(dir, 'run'),
       resolvConf: join(dir, 'resolv.conf'),
       protectedFilesDir: join(dir, 'protected-files.d'),
+      perVmProtectedFilesDir: join(dir, 'rw-protected-files.d'),
+      qubesServiceDir: join(dir, 'qubes-service'),
+      nmConnectionsDir: join(dir, 'system-connections'),
+      netnsDir: join(dir, 'netns'),
+      resolvectlBinary: '',
+      systemctlBinary: '',
+      nmcliBinary: '',
+      ...overrides,
     },
   );
   const runner = new NetnsCommandRunner(new ChildProcessCommandRunner(), ns.name);
@@ -52,6 +63,8 @@ export function agentKit(ns: Netns): AgentKit {
     silentLogger,
     // These tests look at NetConfig alone; the client firewall's ordering is proven in firewall/boot-window.
     { ensureFiltering: async () => undefined },
+    new ResolvectlExecutor(runner, config),
+    new NmcliNetworkManagerExecutor(runner, new NodeTextFiles(), config, silentLogger),
   );
   return {
     config,

@@ -43,6 +43,8 @@ describe('qnet-agent process in a namespace (serve, service, init)', function ()
     QNET_RUN_DIR: join(dir!.path, 'run'),
     QNET_RESOLV_CONF: join(dir!.path, 'resolv.conf'),
     QNET_PROTECTED_FILES_DIR: join(dir!.path, 'protected'),
+    QNET_RESOLVECTL: '',
+    QNET_NMCLI: '',
     QNET_LOG_LEVEL: 'error',
   });
   /** The default place: RUN_DIR/agent.sock, its directory made by the agent. */

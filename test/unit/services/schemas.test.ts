@@ -20,16 +20,64 @@ describe('services/ schemas', () => {
     assert.equal(doc.uplink?.ip6, 'fd09:24ef:4179::a89:7');
   });
 
-  it('rejects unknown keys, host names as addresses, and a netmask other than /32', () => {
+  it('rejects unknown keys, host names as addresses, and a netmask that is not contiguous', () => {
     const bad = [
       { generation: 1, qube: 'work', uplink, source: 'dom0' },
       { generation: 1, qube: 'work', uplink: { ...uplink, gateway: 'evil.example' } },
-      { generation: 1, qube: 'work', uplink: { ...uplink, netmask: '255.255.255.0' } },
+      { generation: 1, qube: 'work', uplink: { ...uplink, netmask: '255.0.255.0' } },
+      { generation: 1, qube: 'work', uplink: { ...uplink, netmask: '24' } },
+      { generation: 1, qube: 'work', uplink: { ...uplink, disableDefaultRoute: false } },
+      { generation: 1, qube: 'work', uplink: { ...uplink, disableDnsServer: 'yes' } },
+      { generation: 1, qube: 'work', uplink: { ...uplink, mtu: 100 } },
       { generation: -1, qube: 'work' },
       { generation: 1, qube: '1bad' },
       { generation: 1, qube: 'a'.repeat(32) },
     ];
     for (const doc of bad) assert.equal(NetConfig.request.safeParse(doc).success, false, JSON.stringify(doc));
+  });
+
+  it("carries a qube's guest features: a fake netmask, MTU and the service flags", () => {
+    const doc = NetConfig.request.parse({
+      generation: 1,
+      qube: 'work',
+      uplink: {
+        ...uplink,
+        netmask: '255.255.255.0',
+        mtu: 1400,
+        disableDefaultRoute: true,
+        disableDnsServer: true,
+        networkManager: true,
+      },
+    });
+    assert.equal(doc.uplink?.netmask, '255.255.255.0');
+    assert.equal(doc.uplink?.disableDefaultRoute, true);
+    const provider = NetConfig.request.parse({
+      generation: 1,
+      qube: 'sys-firewall',
+      provider: {
+        ip: '10.137.0.6',
+        ipv6: false,
+        clients: [
+          {
+            name: 'work',
+            ip: '10.137.0.7',
+            vif: 'vif7.0',
+            visibleIp: '10.152.152.11',
+            visibleGateway: '10.152.152.10',
+          },
+        ],
+      },
+    });
+    assert.equal(provider.provider?.clients[0].visibleIp, '10.152.152.11');
+    const bad = { name: 'work', ip: '10.137.0.7', vif: 'vif7.0', visibleIp: 'tor.example' };
+    assert.equal(
+      NetConfig.request.safeParse({
+        generation: 1,
+        qube: 'x',
+        provider: { ip: '10.137.0.6', ipv6: false, clients: [bad] },
+      }).success,
+      false,
+    );
   });
 
   it('accepts 64-bit generations that arrive as decimal strings', () => {

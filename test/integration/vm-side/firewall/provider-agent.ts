@@ -44,6 +44,8 @@ export class ProviderAgent {
       QNET_RUN_DIR: join(dir, 'run'),
       QNET_RESOLV_CONF: join(dir, 'resolv.conf'),
       QNET_PROTECTED_FILES_DIR: join(dir, 'protected'),
+      QNET_RESOLVECTL: '',
+      QNET_NMCLI: '',
       QNET_LOG_LEVEL: 'error',
       // dom0 is unreachable: the boot pull fails at once and the saved documents count.
       QNET_QREXEC_CLIENT_VM: '/bin/false',
