@@ -42,6 +42,7 @@ import { SysctlExecutor } from './executors/sysctl-executor';
 import { NodeTextFiles, TextFiles } from './executors/text-files';
 import { FirewallSyncHandler } from './firewall/firewall-sync-handler';
 import { HostResolverOptions } from './firewall/host-resolver';
+import { DsthostGraceMs } from './firewall/name-cache';
 import { registerFirewall } from './firewall/register-firewall';
 import { DnsUpdateHandler } from './handlers/dns-update-handler';
 import { NetConfigHandler } from './handlers/net-config-handler';
@@ -117,6 +118,7 @@ export function buildAgentContainer(
   c.register(ServiceHandler, { useClass: PingHandler });
   // dsthost names resolve through this qube's own DNS (the resolv.conf the agent manages).
   c.register(HostResolverOptions, { useValue: { resolvConf: config.resolvConf } });
+  c.register(DsthostGraceMs, { useValue: config.dsthostGraceMs });
   registerFirewall(c);
 
   c.register(SocketServerOptions, { useValue: DEFAULT_SOCKET_SERVER_OPTIONS });

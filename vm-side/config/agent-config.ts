@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { token } from '../../shared/di/token';
 import { DEFAULT_ANSWER_DEADLINE_MS } from '../apply/answer-deadline';
+import { DEFAULT_DSTHOST_GRACE_MS } from '../firewall/name-cache';
 
 /**
  * Every path and binary the agent touches. Nothing is hard-coded beyond these
@@ -30,6 +31,11 @@ export interface AgentConfig {
   readonly initRetryDelayMs: number;
   /** A push still applying after this long is answered TIMEOUT_APPLIED_LATER (QNET_ANSWER_DEADLINE_MS). */
   readonly answerDeadlineMs: number;
+  /**
+   * How long a `dsthost` rule keeps matching an address its name's answer
+   * stopped giving (QNET_DSTHOST_GRACE_S, seconds; 0: no grace).
+   */
+  readonly dsthostGraceMs: number;
 }
 export const AgentConfig = token<AgentConfig>('AgentConfig');
 
@@ -42,6 +48,11 @@ export function agentSocketPath(config: Pick<AgentConfig, 'runDir'>): string {
 const positive = (text: string | undefined, fallback: number) => {
   const n = Number(text);
   return Number.isInteger(n) && n > 0 ? n : fallback;
+};
+
+const nonNegative = (text: string | undefined, fallback: number) => {
+  const n = Number(text);
+  return text !== undefined && text.trim() !== '' && Number.isInteger(n) && n >= 0 ? n : fallback;
 };
 
 /** Defaults, then the environment, then explicit overrides (command-line flags). */
@@ -62,6 +73,7 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<Ag
     initAttempts: positive(env.QNET_INIT_ATTEMPTS, 5),
     initRetryDelayMs: positive(env.QNET_INIT_RETRY_DELAY_MS, 1_000),
     answerDeadlineMs: positive(env.QNET_ANSWER_DEADLINE_MS, DEFAULT_ANSWER_DEADLINE_MS),
+    dsthostGraceMs: nonNegative(env.QNET_DSTHOST_GRACE_S, DEFAULT_DSTHOST_GRACE_MS / 1000) * 1000,
     ...defined,
   };
 }

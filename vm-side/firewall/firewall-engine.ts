@@ -166,6 +166,7 @@ export class FirewallEngine {
     this.names.retain(used);
     await this.lookUp(used);
     const now = this.clock.now();
+    this.names.prune(now);
     const table = this.names.table();
     this.answersSincePlan = false;
     const input = { clients, names: table, nowMs: now };
