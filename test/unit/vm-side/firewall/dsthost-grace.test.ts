@@ -200,6 +200,23 @@ describe('dsthost grace: FirewallEngine with a fake clock', () => {
     assert.equal(cutByLastSweep(conntrack, flowTo('192.0.2.2')), false);
   });
 
+  it('a TTL wake-up alone (no other call) rewrites, sweeps and tidies, and settled() waits for all of it', async () => {
+    const nft = new RecordingNft();
+    const conntrack = new RecordingConntrack();
+    const resolver = new TableResolver();
+    const clock = new FakeClock();
+    const engine = new FirewallEngine(nft, conntrack, new NameCache(resolver, GRACE), clock, silentLogger);
+    resolver.answers.set('lb.example', v4(['192.0.2.1']));
+    await engine.apply(doc);
+    await engine.settled();
+    resolver.answers.set('lb.example', v4(['192.0.2.2']));
+    clock.advance(60_000);
+    await engine.settled();
+    assert.equal(conntrack.calls.length, 2, 'the rotation was swept');
+    const last = JSON.stringify(nft.batches[nft.batches.length - 1]);
+    assert.ok(last.includes('"delete":{"chain":{"family":"ip","table":"qubes-firewall","name":"qbs-10-137-0-5-r1"}}'));
+  });
+
   it('a rule change that forbids the graced address cuts its flow at once', async () => {
     const { conntrack, resolver, clock, engine } = setup();
     resolver.answers.set('lb.example', v4(['192.0.2.1']));
