@@ -125,8 +125,9 @@ export class FirewallEngine {
     for (;;) {
       while (this.widenings.size > 0) await Promise.all([...this.widenings]);
       const queued = this.queuedTotal;
-      await this.serial(async () => undefined, false);
-      if (this.queuedTotal === queued + 1 && this.widenings.size === 0) return;
+      // Straight on the queue, uncounted: two callers waiting at once must not see each other's waits as work.
+      await this.queue.run(async () => undefined);
+      if (this.queuedTotal === queued && this.widenings.size === 0) return;
     }
   }
 

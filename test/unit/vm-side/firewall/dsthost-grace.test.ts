@@ -217,6 +217,15 @@ describe('dsthost grace: FirewallEngine with a fake clock', () => {
     assert.ok(last.includes('"delete":{"chain":{"family":"ip","table":"qubes-firewall","name":"qbs-10-137-0-5-r1"}}'));
   });
 
+  it('settled() called twice at once resolves for both (the waits are not work)', async () => {
+    const { resolver, engine } = setup();
+    resolver.answers.set('lb.example', v4(['192.0.2.1']));
+    const applied = engine.apply(doc);
+    const both = Promise.all([engine.settled(), engine.settled(), applied]);
+    const late = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 2000).unref());
+    assert.notEqual(await Promise.race([both, late]), 'late');
+  });
+
   it('a rule change that forbids the graced address cuts its flow at once', async () => {
     const { conntrack, resolver, clock, engine } = setup();
     resolver.answers.set('lb.example', v4(['192.0.2.1']));
