@@ -5,6 +5,7 @@ import { Logger } from '../../shared/logging/logger';
 import { runSocketService } from '../../shared/runtime/service-commands';
 import { BootInit } from '../boot/boot-init';
 import { Converger } from '../boot/converge';
+import { SystemDnsAtBoot } from '../boot/system-dns-at-boot';
 import { agentSocketPath } from '../config/agent-config';
 import { PATH_FLAGS, pathOverrides, type AgentRoot } from './agent-root';
 
@@ -13,7 +14,8 @@ const HELP = `usage: qnet-agent serve [--socket PATH] [--state-dir DIR] [--run-d
 The socket form: one long-running agent serves every qrexec call on PATH
 (default RUN_DIR/agent.sock). Before it serves, every saved document is
 re-applied (the client firewall before forwarding), so the kernel holds what
-this qube last applied; then, while it serves, it asks dom0 for its current
+this qube last applied, and a qube providing network without a netvm points
+DNS1/DNS2 at the servers of its own resolv.conf; then, while it serves, it asks dom0 for its current
 qubes.NetConfig as init does and applies it when it is newer. SIGTERM stops
 it and never removes a firewall table.`;
 
@@ -33,6 +35,8 @@ export async function runServeCommand(argv: string[], io: CliIo, root: AgentRoot
     await root.convergeExtras(container);
     const log = container.resolve(Logger);
     log.info('converged', { applied: result.applied, failed: result.failed });
+    // A sys-net reads its own upstream DNS servers before it serves (a local read; dom0 has none for it).
+    await container.resolve(SystemDnsAtBoot).run();
     // Not awaited: pushes are served meanwhile, and the generation gate orders the pull against them.
     container
       .resolve(BootInit)
