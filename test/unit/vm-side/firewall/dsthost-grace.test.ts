@@ -3,8 +3,11 @@ import { silentLogger } from '../../../../shared/logging/logger';
 import { FirewallEngine } from '../../../../vm-side/firewall/firewall-engine';
 import type { Flow } from '../../../../vm-side/firewall/flow-verdict';
 import type { HostLookup } from '../../../../vm-side/firewall/host-resolver';
+import { agentConfigFromEnv } from '../../../../vm-side/config/agent-config';
+import { buildAgentContainer } from '../../../../vm-side/main';
 import {
   DEFAULT_DSTHOST_GRACE_MS,
+  DsthostGraceMs,
   MAX_GRACED_PER_FAMILY,
   MAX_TTL_S,
   NameCache,
@@ -246,5 +249,28 @@ describe('dsthost grace: FirewallEngine with a fake clock', () => {
     await engine.apply([client(5, [{ action: 'accept', proto: 'tcp', dst4: '192.0.2.2/32' }])]);
     await engine.settled();
     assert.equal(cutByLastSweep(conntrack, flowTo('192.0.2.1', 80)), true);
+  });
+});
+
+describe('dsthost grace: configuration', () => {
+  it('QNET_DSTHOST_GRACE_S sets the grace in seconds; 0 turns it off; anything else keeps the default', () => {
+    const grace = (value?: string) =>
+      agentConfigFromEnv(value === undefined ? {} : { QNET_DSTHOST_GRACE_S: value }).dsthostGraceMs;
+    assert.equal(grace(), DEFAULT_DSTHOST_GRACE_MS);
+    assert.equal(grace('120'), 120_000);
+    assert.equal(grace('0'), 0);
+    for (const bad of ['', ' ', '-5', '1.5', 'ten', '1e3x']) assert.equal(grace(bad), DEFAULT_DSTHOST_GRACE_MS, bad);
+  });
+
+  it("reaches the agent's name cache through the composition root", async () => {
+    const seams = {
+      runner: { exec: async () => ({ stdout: '[]', stderr: '' }) },
+      transport: { invoke: () => Promise.reject(new Error('unused')) },
+      logger: silentLogger,
+    };
+    const config = agentConfigFromEnv({ QNET_DSTHOST_GRACE_S: '45' }, { stateDir: '/nonexistent/qnet' });
+    const c = buildAgentContainer(config, {}, seams);
+    assert.equal(c.resolve(DsthostGraceMs), 45_000);
+    await c.dispose();
   });
 });
