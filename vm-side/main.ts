@@ -42,6 +42,7 @@ import { SysctlExecutor } from './executors/sysctl-executor';
 import { NodeTextFiles, TextFiles } from './executors/text-files';
 import { FirewallSyncHandler } from './firewall/firewall-sync-handler';
 import { HostResolverOptions } from './firewall/host-resolver';
+import { SystemDnsAtBoot } from './boot/system-dns-at-boot';
 import { DsthostGraceMs } from './firewall/name-cache';
 import { registerFirewall } from './firewall/register-firewall';
 import { DnsUpdateHandler } from './handlers/dns-update-handler';
@@ -111,6 +112,8 @@ export function buildAgentContainer(
   }
   c.register(ServiceClient, { useClass: ServiceClient }, singleton);
   c.register(BootInit, { useClass: BootInit }, singleton);
+  // A singleton, so the container's disposal stops its re-checks.
+  c.register(SystemDnsAtBoot, { useClass: SystemDnsAtBoot }, singleton);
 
   c.register(ServedServices, { useValue: [...AGENT_SERVICES.keys()].sort() });
   c.register(ServiceHandler, { useClass: NetConfigHandler });

@@ -23,6 +23,10 @@ export type SystemDnsOutcome =
  */
 @injectable()
 export class SystemDnsAtBoot {
+  /** The servers this object last put in the chain: a re-check applies only a change. */
+  private lastApplied: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
   constructor(
     @inject(DocumentStore) private readonly store: DocumentStore,
     @inject(SystemUpstream) private readonly system: SystemUpstream,
@@ -32,11 +36,49 @@ export class SystemDnsAtBoot {
   ) {}
 
   async run(): Promise<SystemDnsOutcome> {
-    const outcome = await this.lock
-      .run(() => this.runLocked())
-      .catch((err: unknown) => ({
-        failed: err instanceof Error ? err.message : String(err),
-      }));
+    const outcome = (await this.attempt(false)) as SystemDnsOutcome;
+    this.report(outcome);
+    return outcome;
+  }
+
+  /**
+   * Re-reads the system every `intervalMs` while the agent serves and applies
+   * a change: a qube without NetworkManager gets no event when its DHCP lease
+   * arrives after the agent started (upstream has a dhclient hook for it).
+   * Two small file reads per interval; 0 turns it off.
+   */
+  watch(intervalMs: number): void {
+    this.dispose();
+    if (intervalMs <= 0) return;
+    let busy = false;
+    this.timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void this.recheck().finally(() => (busy = false));
+    }, intervalMs);
+    // A pending re-check must not keep a stopping agent alive.
+    this.timer.unref();
+  }
+
+  /** Applies the system's servers when they differ from what this object applied last; undefined when they do not. */
+  async recheck(): Promise<SystemDnsOutcome | undefined> {
+    const outcome = await this.attempt(true);
+    if (outcome !== undefined && !('skipped' in outcome)) this.report(outcome);
+    return outcome;
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private attempt(onlyChange: boolean): Promise<SystemDnsOutcome | undefined> {
+    return this.lock
+      .run(() => this.readAndApply(onlyChange))
+      .catch((err: unknown) => ({ failed: err instanceof Error ? err.message : String(err) }));
+  }
+
+  private report(outcome: SystemDnsOutcome): void {
     if ('applied' in outcome) {
       const servers = outcome.applied.length > 0 ? outcome.applied.join(', ') : 'none: DNS1/DNS2 dropped';
       this.log.info(`upstream DNS from this qube's own configuration: ${servers}`);
@@ -45,10 +87,9 @@ export class SystemDnsAtBoot {
     } else {
       this.log.debug(`upstream DNS left to dom0: ${outcome.skipped}`);
     }
-    return outcome;
   }
 
-  private async runLocked(): Promise<SystemDnsOutcome> {
+  private async readAndApply(onlyChange: boolean): Promise<SystemDnsOutcome | undefined> {
     const savedNet = await this.store.load(NET_CONFIG);
     const parsed = savedNet ? NetConfigDocument.safeParse(savedNet.document) : undefined;
     const held = await this.store.load(this.applier.service);
@@ -62,8 +103,11 @@ export class SystemDnsAtBoot {
       upstream = [];
       this.log.warn(`reading the upstream DNS servers failed: ${(err as Error).message}`);
     }
+    const key = upstream.join(',');
+    if (onlyChange && key === this.lastApplied) return undefined;
     // The generation is only what the applier's schema asks for: this document is never saved.
     await this.applier.apply({ generation: held?.generation ?? 0, upstream });
+    this.lastApplied = key;
     return { applied: upstream };
   }
 }

@@ -15,7 +15,8 @@ The socket form: one long-running agent serves every qrexec call on PATH
 (default RUN_DIR/agent.sock). Before it serves, every saved document is
 re-applied (the client firewall before forwarding), so the kernel holds what
 this qube last applied, and a qube providing network without a netvm points
-DNS1/DNS2 at the servers of its own resolv.conf; then, while it serves, it asks dom0 for its current
+DNS1/DNS2 at the servers of its own resolv.conf (read again every
+QNET_SYSTEM_DNS_POLL_MS, default 5000, while it serves); then, while it serves, it asks dom0 for its current
 qubes.NetConfig as init does and applies it when it is newer. SIGTERM stops
 it and never removes a firewall table.`;
 
@@ -36,7 +37,9 @@ export async function runServeCommand(argv: string[], io: CliIo, root: AgentRoot
     const log = container.resolve(Logger);
     log.info('converged', { applied: result.applied, failed: result.failed });
     // A sys-net reads its own upstream DNS servers before it serves (a local read; dom0 has none for it).
-    await container.resolve(SystemDnsAtBoot).run();
+    const systemDns = container.resolve(SystemDnsAtBoot);
+    await systemDns.run();
+    systemDns.watch(config.systemDnsPollMs);
     // Not awaited: pushes are served meanwhile, and the generation gate orders the pull against them.
     container
       .resolve(BootInit)

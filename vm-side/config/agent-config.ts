@@ -36,6 +36,8 @@ export interface AgentConfig {
    * stopped giving (QNET_DSTHOST_GRACE_S, seconds; 0: no grace).
    */
   readonly dsthostGraceMs: number;
+  /** How often a sys-net re-reads its own upstream DNS servers while serving (QNET_SYSTEM_DNS_POLL_MS; 0: never). */
+  readonly systemDnsPollMs: number;
 }
 export const AgentConfig = token<AgentConfig>('AgentConfig');
 
@@ -74,6 +76,7 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<Ag
     initRetryDelayMs: positive(env.QNET_INIT_RETRY_DELAY_MS, 1_000),
     answerDeadlineMs: positive(env.QNET_ANSWER_DEADLINE_MS, DEFAULT_ANSWER_DEADLINE_MS),
     dsthostGraceMs: nonNegative(env.QNET_DSTHOST_GRACE_S, DEFAULT_DSTHOST_GRACE_MS / 1000) * 1000,
+    systemDnsPollMs: nonNegative(env.QNET_SYSTEM_DNS_POLL_MS, 5_000),
     ...defined,
   };
 }

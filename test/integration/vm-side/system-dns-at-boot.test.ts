@@ -58,10 +58,10 @@ describe('a sys-net reads its upstream DNS servers at boot (root, real agent and
     mkdirSync(env().QNET_STATE_DIR, { recursive: true });
     writeFileSync(join(env().QNET_STATE_DIR, 'qubes.NetConfig.json'), JSON.stringify({ generation: 3, document: doc }));
   };
-  const serve = async () => {
+  const serve = async (extra: NodeJS.ProcessEnv = {}) => {
     const socket = join(env().QNET_RUN_DIR, 'agent.sock');
     const child = spawn('ip', ['netns', 'exec', ns!.name, process.execPath, MAIN, 'serve'], {
-      env: { ...process.env, ...env() },
+      env: { ...process.env, ...env(), ...extra },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     agent = child;
@@ -88,6 +88,15 @@ describe('a sys-net reads its upstream DNS servers at boot (root, real agent and
     chain = dnsChain();
     assert.match(chain, /ip daddr 10\.139\.1\.2 tcp dport 53 dnat to 203\.0\.113\.53/);
     assert.doesNotMatch(chain, /192\.0\.2\.53/);
+  });
+
+  it('serve: a lease that arrives after the start is picked up while serving', async () => {
+    saveNetConfig(SYS_NET);
+    writeFileSync(env().QNET_RESOLV_CONF, '');
+    await serve({ QNET_SYSTEM_DNS_POLL_MS: '200' });
+    assert.match(dnsChain(), /ip daddr \{ 10\.139\.1\.1, 10\.139\.1\.2 \} drop/);
+    writeFileSync(env().QNET_RESOLV_CONF, '# dhclient\nnameserver 192.0.2.53\n');
+    await waitFor(() => /dnat to 192\.0\.2\.53/.test(dnsChain()), 5_000, 'the new server in the chain');
   });
 
   it('serve: no IPv4 server in the system leaves DNS1/DNS2 dropped (fail closed)', async () => {

@@ -77,6 +77,22 @@ describe('SystemDnsAtBoot', () => {
     assert.deepEqual(applied, []);
   });
 
+  it('a re-check applies only a change of the servers', async () => {
+    let servers = ['192.0.2.53'];
+    const { step, applied } = setup(sysNet, async () => servers);
+    await step.run();
+    assert.equal(await step.recheck(), undefined, 'same servers: nothing applied');
+    servers = ['198.51.100.53'];
+    assert.deepEqual(await step.recheck(), { applied: ['198.51.100.53'] });
+    servers = [];
+    assert.deepEqual(await step.recheck(), { applied: [] }, 'servers gone: back to dropped');
+    assert.equal(await step.recheck(), undefined);
+    assert.deepEqual(
+      applied.map((d) => d.upstream),
+      [['192.0.2.53'], ['198.51.100.53'], []],
+    );
+  });
+
   it('reports an apply that the kernel refused instead of throwing', async () => {
     const { step } = setup(sysNet, async () => ['192.0.2.53']);
     (step as unknown as { applier: { apply: () => Promise<void> } }).applier.apply = () =>
