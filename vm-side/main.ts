@@ -44,6 +44,8 @@ import { ResolvectlExecutor, ResolvedExecutor } from './executors/resolved-execu
 import { NodeTextFiles, TextFiles } from './executors/text-files';
 import { FirewallSyncHandler } from './firewall/firewall-sync-handler';
 import { HostResolverOptions } from './firewall/host-resolver';
+import { SystemDnsAtBoot } from './boot/system-dns-at-boot';
+import { DsthostGraceMs } from './firewall/name-cache';
 import { registerFirewall } from './firewall/register-firewall';
 import { FirewallHooks } from './firewall-hooks/firewall-hooks';
 import { FsHookScanner } from './firewall-hooks/fs-hook-scanner';
@@ -119,6 +121,8 @@ export function buildAgentContainer(
   }
   c.register(ServiceClient, { useClass: ServiceClient }, singleton);
   c.register(BootInit, { useClass: BootInit }, singleton);
+  // A singleton, so the container's disposal stops its re-checks.
+  c.register(SystemDnsAtBoot, { useClass: SystemDnsAtBoot }, singleton);
 
   c.register(ServedServices, { useValue: [...AGENT_SERVICES.keys()].sort() });
   c.register(ServiceHandler, { useClass: NetConfigHandler });
@@ -126,6 +130,7 @@ export function buildAgentContainer(
   c.register(ServiceHandler, { useClass: PingHandler });
   // dsthost names resolve through this qube's own DNS (the resolv.conf the agent manages).
   c.register(HostResolverOptions, { useValue: { resolvConf: config.resolvConf } });
+  c.register(DsthostGraceMs, { useValue: config.dsthostGraceMs });
   registerFirewall(c);
   // The user's qubes-firewall scripts; `serve` runs them once its tables exist.
   c.register(HookScanner, { useClass: FsHookScanner }, singleton);

@@ -3,6 +3,7 @@ import { QnetError } from '../../shared/errors/qnet-error';
 import { exitCodeFor } from '../../shared/errors/codes';
 import { NetConfigApplier } from '../apply/net-config-applier';
 import { BootInit } from '../boot/boot-init';
+import { SystemDnsAtBoot } from '../boot/system-dns-at-boot';
 import { PATH_FLAGS, pathOverrides, type AgentRoot } from './agent-root';
 
 const HELP = `usage: qnet-agent init [--dry-run] [--state-dir DIR] [--run-dir DIR]
@@ -10,7 +11,9 @@ const HELP = `usage: qnet-agent init [--dry-run] [--state-dir DIR] [--run-dir DI
 Boot-time network init: pulls this qube's own qubes.NetConfig from dom0
 (QNET_DOM0_TARGET, default @adminvm; QNET_INIT_TIMEOUT_MS per attempt,
 QNET_INIT_ATTEMPTS attempts) and applies it. When dom0 cannot be reached the
-last saved document is applied and the exit code says what failed.
+last saved document is applied and the exit code says what failed. A qube
+providing network without a netvm then points DNS1/DNS2 at the servers of its
+own resolv.conf (or systemd-resolved's), none meaning DNS stays dropped.
 --dry-run pulls and prints the plan without changing anything.`;
 
 const describe = (err: unknown) => (err instanceof QnetError ? `${err.code}: ${err.message}` : String(err));
@@ -32,6 +35,8 @@ export async function runInitCommand(argv: string[], io: CliIo, root: AgentRoot)
       return 0;
     }
     const outcome = await init.run();
+    // With its network in place, a sys-net points DNS1/DNS2 at its own upstream servers (as upstream's boot does).
+    if (outcome.source !== 'none') await container.resolve(SystemDnsAtBoot).run();
     if (outcome.source === 'dom0') {
       writeLine(io.stderr, `qnet-agent init: generation ${outcome.appliedGeneration} applied`);
       return 0;

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { token } from '../../shared/di/token';
 import { DEFAULT_ANSWER_DEADLINE_MS } from '../apply/answer-deadline';
 import { DEFAULT_HOOK_TIMEOUT_MS } from '../firewall-hooks/hook-paths';
+import { DEFAULT_DSTHOST_GRACE_MS } from '../firewall/name-cache';
 
 /**
  * Every path and binary the agent touches. Nothing is hard-coded beyond these
@@ -52,6 +53,13 @@ export interface AgentConfig {
   readonly hooksRoot: string;
   /** One firewall hook script running longer than this is killed with its process group (QNET_HOOK_TIMEOUT_MS). */
   readonly hookTimeoutMs: number;
+  /**
+   * How long a `dsthost` rule keeps matching an address its name's answer
+   * stopped giving (QNET_DSTHOST_GRACE_S, seconds; 0: no grace).
+   */
+  readonly dsthostGraceMs: number;
+  /** How often a sys-net re-reads its own upstream DNS servers while serving (QNET_SYSTEM_DNS_POLL_MS; 0: never). */
+  readonly systemDnsPollMs: number;
 }
 export const AgentConfig = token<AgentConfig>('AgentConfig');
 
@@ -64,6 +72,11 @@ export function agentSocketPath(config: Pick<AgentConfig, 'runDir'>): string {
 const positive = (text: string | undefined, fallback: number) => {
   const n = Number(text);
   return Number.isInteger(n) && n > 0 ? n : fallback;
+};
+
+const nonNegative = (text: string | undefined, fallback: number) => {
+  const n = Number(text);
+  return text !== undefined && text.trim() !== '' && Number.isInteger(n) && n >= 0 ? n : fallback;
 };
 
 /** Defaults, then the environment, then explicit overrides (command-line flags). */
@@ -93,6 +106,8 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<Ag
     answerDeadlineMs: positive(env.QNET_ANSWER_DEADLINE_MS, DEFAULT_ANSWER_DEADLINE_MS),
     hooksRoot: env.QNET_HOOKS_ROOT || '',
     hookTimeoutMs: positive(env.QNET_HOOK_TIMEOUT_MS, DEFAULT_HOOK_TIMEOUT_MS),
+    dsthostGraceMs: nonNegative(env.QNET_DSTHOST_GRACE_S, DEFAULT_DSTHOST_GRACE_MS / 1000) * 1000,
+    systemDnsPollMs: nonNegative(env.QNET_SYSTEM_DNS_POLL_MS, 5_000),
     ...defined,
   };
 }

@@ -73,6 +73,8 @@ export class FirewallEngine {
   private stopped = false;
   /** Operations queued that have not started yet. */
   private waiting = 0;
+  /** Every operation ever queued: `settled` goes round again while this grows behind it. */
+  private queuedTotal = 0;
 
   constructor(
     @inject(NftExecutor) private readonly nft: NftExecutor,
@@ -114,10 +116,19 @@ export class FirewallEngine {
     return this.serial(() => this.applyNow(this.desired));
   }
 
-  /** Resolves once everything queued so far has run, the work after an answer and the pending lookups included. */
+  /**
+   * Resolves once everything queued so far has run, the work after an answer
+   * and the pending lookups included, and whatever that work queued in turn
+   * (a wake-up's refresh queues its sweep only when it runs).
+   */
   async settled(): Promise<void> {
-    while (this.widenings.size > 0) await Promise.all([...this.widenings]);
-    await this.serial(async () => undefined, false);
+    for (;;) {
+      while (this.widenings.size > 0) await Promise.all([...this.widenings]);
+      const queued = this.queuedTotal;
+      // Straight on the queue, uncounted: two callers waiting at once must not see each other's waits as work.
+      await this.queue.run(async () => undefined);
+      if (this.queuedTotal === queued && this.widenings.size === 0) return;
+    }
   }
 
   /** Cancels the pending wake-up and lets queued work finish. The tables stay: no table would mean no filtering. */
@@ -166,6 +177,7 @@ export class FirewallEngine {
     this.names.retain(used);
     await this.lookUp(used);
     const now = this.clock.now();
+    this.names.prune(now);
     const table = this.names.table();
     this.answersSincePlan = false;
     const input = { clients, names: table, nowMs: now };
@@ -223,7 +235,9 @@ export class FirewallEngine {
 
   /** Answers arrived after the last plan: re-plan the current document; only clients using those names change. */
   private async widen(): Promise<void> {
-    if (!this.answersSincePlan || this.stopped) return;
+    if (this.stopped) return;
+    // The answers came in time for the plan that was waiting on them; that plan left its tidy to this turn.
+    if (!this.answersSincePlan) return this.waiting === 0 ? this.tidy() : undefined;
     await this.applyNow(this.desired);
   }
 
@@ -334,6 +348,7 @@ export class FirewallEngine {
 
   /** `counted`: an operation that changes the tables, which the tidy gives way to. */
   private serial<T>(task: () => Promise<T>, counted = true): Promise<T> {
+    this.queuedTotal++;
     if (counted) this.waiting++;
     const start = () => {
       if (counted) this.waiting--;

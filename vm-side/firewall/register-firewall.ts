@@ -9,7 +9,7 @@ import { DnsHostResolver } from './dns-host-resolver';
 import { DEFAULT_LOOKUP_GRACE_MS, FirewallEngine, LookupGraceMs } from './firewall-engine';
 import { FirewallSyncHandler } from './firewall-sync-handler';
 import { HostResolver, HostResolverOptions } from './host-resolver';
-import { NameCache } from './name-cache';
+import { DEFAULT_DSTHOST_GRACE_MS, DsthostGraceMs, NameCache } from './name-cache';
 
 /**
  * Wires `qubes.FirewallSync` into the agent's container. Relies on the root's
@@ -33,6 +33,8 @@ export function registerFirewall(container: DependencyContainer): void {
     container.register(AnswerDeadlineMs, { useValue: DEFAULT_ANSWER_DEADLINE_MS });
   if (!container.isRegistered(LookupGraceMs, true))
     container.register(LookupGraceMs, { useValue: DEFAULT_LOOKUP_GRACE_MS });
+  if (!container.isRegistered(DsthostGraceMs, true))
+    container.register(DsthostGraceMs, { useValue: DEFAULT_DSTHOST_GRACE_MS });
   container.register(NameCache, { useClass: NameCache }, singleton);
   container.register(FirewallEngine, { useClass: FirewallEngine }, singleton);
   container.register(FirewallSyncHandler, { useClass: FirewallSyncHandler }, singleton);

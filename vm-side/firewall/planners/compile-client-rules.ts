@@ -1,6 +1,14 @@
 import type { ClientFirewall } from '../../../services/firewall-sync';
 import type { FirewallRule } from '../../../services/schemas/firewall-rule';
-import type { ClientRuleFailure, CompiledRule, Family, FamilyResult, L4Proto, NameTable } from './firewall-model';
+import type {
+  ClientRuleFailure,
+  CompiledRule,
+  Family,
+  FamilyResult,
+  L4Proto,
+  NameTable,
+  ResolvedName,
+} from './firewall-model';
 
 const DNS_PORT = 53;
 /** The kernel keeps at most 256 bytes of user data per rule; the comment is for people, so cut it. */
@@ -47,7 +55,8 @@ export function compileClientRules(client: ClientFirewall, names: NameTable, now
     }
     const noAddress = rule.dsthost !== undefined && hasNoAddressAtAll(names.get(rule.dsthost));
     if (noAddress || reasons.length > 0) {
-      failures.push({ rule: index, message: describeNameFailure(rule, reasons, noAddress) });
+      const graced = rule.dsthost === undefined ? undefined : names.get(rule.dsthost)?.graced;
+      failures.push({ rule: index, message: describeNameFailure(rule, reasons, noAddress, graced) });
     }
   });
   return { rules: out, failures, ...(wakeAt === undefined ? {} : { wakeAt }) };
@@ -69,12 +78,19 @@ function compileRule(rule: FirewallRule, family: Family, client: ClientFirewall,
   if (rule.dst6 !== undefined) return family === 'ip6' ? { rule: { ...base, daddr: [rule.dst6] } } : {};
   if (rule.specialtarget === 'dns') return compileDnsRule(base, family, client);
   if (rule.dsthost !== undefined) {
-    const answer: FamilyResult = names.get(rule.dsthost)?.[family] ?? { error: 'not resolved yet' };
+    const resolved = names.get(rule.dsthost);
+    const answer: FamilyResult = resolved?.[family] ?? { error: 'not resolved yet' };
+    // Addresses an earlier answer gave, in their grace period: matched as before, so a rotation cuts no flow.
+    const graced = resolved?.graced?.[family] ?? [];
     if ('error' in answer) {
-      // Fail closed: an accept without addresses allows nothing; a drop without addresses drops it all.
-      return base.verdict === 'accept' ? { failure: answer.error } : { rule: base, failure: answer.error };
+      // Fail closed: an accept allows no more than earlier answers did; a drop without addresses drops it all.
+      if (base.verdict === 'reject') return { rule: base, failure: answer.error };
+      return graced.length > 0
+        ? { rule: { ...base, daddr: [...graced] }, failure: answer.error }
+        : { failure: answer.error };
     }
-    return answer.addresses.length > 0 ? { rule: { ...base, daddr: [...answer.addresses] } } : {};
+    const daddr = [...new Set([...answer.addresses, ...graced])].sort();
+    return daddr.length > 0 ? { rule: { ...base, daddr } } : {};
   }
   return { rule: base };
 }
@@ -99,15 +115,26 @@ function compileDnsRule(base: CompiledRule, family: Family, client: ClientFirewa
   };
 }
 
-function describeNameFailure(rule: FirewallRule, reasons: readonly string[], noAddress: boolean): string {
+function describeNameFailure(
+  rule: FirewallRule,
+  reasons: readonly string[],
+  noAddress: boolean,
+  graced: ResolvedName['graced'],
+): string {
   const name = JSON.stringify(rule.dsthost ?? '');
   if (noAddress) return `dsthost ${name} has no address: rule matches nothing`;
-  const effect = rule.action === 'accept' ? 'rule matches nothing' : 'rule drops every destination';
+  const effect =
+    rule.action !== 'accept'
+      ? 'rule drops every destination'
+      : graced && graced.ip.length + graced.ip6.length > 0
+        ? "rule matches only earlier answers' addresses until their grace ends"
+        : 'rule matches nothing';
   return `dsthost ${name} did not resolve (${reasons.join('; ')}): ${effect}`;
 }
 
-function hasNoAddressAtAll(name: { ip: FamilyResult; ip6: FamilyResult } | undefined): boolean {
+function hasNoAddressAtAll(name: ResolvedName | undefined): boolean {
   if (!name) return false;
   const empty = (r: FamilyResult) => 'addresses' in r && r.addresses.length === 0;
-  return empty(name.ip) && empty(name.ip6);
+  const graced = (name.graced?.ip.length ?? 0) + (name.graced?.ip6.length ?? 0);
+  return empty(name.ip) && empty(name.ip6) && graced === 0;
 }

@@ -10,6 +10,13 @@ export type FamilyResult = { readonly addresses: readonly string[] } | { readonl
 export interface ResolvedName {
   readonly ip: FamilyResult;
   readonly ip6: FamilyResult;
+  /**
+   * Addresses an earlier answer gave and the current one no longer does,
+   * sorted, still matched by the name's rules until their grace ends: a
+   * rotation on TTL refresh does not cut flows to them at once. Absent when
+   * none.
+   */
+  readonly graced?: Readonly<Record<Family, readonly string[]>>;
 }
 
 export type NameTable = ReadonlyMap<string, ResolvedName>;
