@@ -249,19 +249,22 @@ export class Simulation {
 
   /**
    * As the qube boots: its namespace and agent; qnetd learns it runs and
-   * hands out its Xen id; its vif is attached under that id (the provider,
-   * pushed before the vif existed, is pushed again); then the boot-time pull.
+   * hands out its Xen id; its vif is attached under that id. The pushes the
+   * start caused may have found no link yet (on Xen the NIC exists before
+   * qubesd reports the start), so the qube and its netvm are pushed again
+   * once it is there; then the boot-time pull.
    */
   private async boot(q: SimQubeSpec): Promise<void> {
     const ns = netnsOf(q.name);
     await this.kernel.addNetns(ns);
     if (q.uplink) await this.cableUplink(q);
     await this.startAgent(q.name);
-    await this.qnet.must(['start', q.name]);
-    if (q.netvm !== null) {
+    if (q.netvm === null) await this.qnet.must(['start', q.name]);
+    else {
+      await this.qnet.must(['start', '--no-wait', q.name]);
       const { xid, mac } = await this.qnet.json<{ xid: number; mac: string }>(['prefs', q.name]);
       await this.plug(linkOf({ name: q.name, xid, mac }, q.netvm));
-      await this.qnet.must(['push', q.netvm]);
+      await this.qnet.must(['push', q.name, q.netvm]);
     }
     const init = await this.agent(q.name, ['init']);
     if (init.status !== 0) throw new SimStepError(`qnet-agent init in ${q.name}`, init.stderr || `exit ${init.status}`);
