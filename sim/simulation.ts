@@ -264,7 +264,9 @@ export class Simulation {
       await this.qnet.must(['start', '--no-wait', q.name]);
       const { xid, mac } = await this.qnet.json<{ xid: number; mac: string }>(['prefs', q.name]);
       await this.plug(linkOf({ name: q.name, xid, mac }, q.netvm));
-      await this.qnet.must(['push', q.name, q.netvm]);
+      const push = await this.qnet.run(['push', q.name, q.netvm]);
+      // The result table names the push that failed and why: part of the error, as the sim tears down after it.
+      if (push.status !== 0) throw new SimStepError(`qnet push ${q.name} ${q.netvm}`, `${push.stderr}${push.stdout}`);
     }
     const init = await this.agent(q.name, ['init']);
     if (init.status !== 0) throw new SimStepError(`qnet-agent init in ${q.name}`, init.stderr || `exit ${init.status}`);
