@@ -81,7 +81,7 @@ export interface InventoryGlobals {
   /**
    * The last Xen domain id handed out (Xen's allocator state, which the
    * embedded store keeps): the next start takes the one after, so an id is
-   * not reused soon after its qube stopped. At least the highest xid held.
+   * not reused soon after its qube stopped. Absent: the highest xid held.
    */
   readonly lastXid?: number;
 }
