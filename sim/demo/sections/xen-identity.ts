@@ -25,8 +25,11 @@ export const xenIdentitySection: DemoSection = {
     const before = await prefsOf(ctx, qube);
     await qnet(ctx, ['shutdown', qube]);
     await awaitHotplug(ctx, qube, null);
+    const startedAt = Date.now();
     await qnet(ctx, ['start', qube]);
     const view = await awaitHotplug(ctx, qube, CAST.firewall);
+    // From `qnet start` to both ends of the renamed link configured (the start's pushes, hot-plug, pushes again).
+    const convergedMs = Date.now() - startedAt;
     const after = await prefsOf(ctx, qube);
     const [oldVif, newVif] = [vifOf(before.xid), vifOf(after.xid)];
     const oldGone = !(await ctx.probes.hasLink(CAST.firewall, oldVif));
@@ -46,7 +49,8 @@ export const xenIdentitySection: DemoSection = {
         `${CAST.firewall}: ${newVif} serves ${qube}; ${oldVif} is gone`,
         view.providers.join() === CAST.firewall && view.configured && oldGone && hostRoute,
         `${newVif} at ${view.providers.join(', ') || 'nowhere'}, configured ${view.configured}; ` +
-          `route ${after.ip} dev ${newVif}: ${hostRoute ? 'yes' : 'no'}; ${oldVif} ${oldGone ? 'gone' : 'still there'}`,
+          `route ${after.ip} dev ${newVif}: ${hostRoute ? 'yes' : 'no'}; ${oldVif} ${oldGone ? 'gone' : 'still there'}; ` +
+          `${convergedMs} ms after qnet start`,
       ),
       line(
         `${qube}: reaches the upstream again`,
