@@ -1,6 +1,7 @@
 import type { Qubes } from '../dom0-side/sdk';
 import type { HotplugSource } from './hotplug-supervisor';
 import type { HotplugQube } from './planners/plan-hotplug';
+import { GUEST_MAC } from './planners/plan-sim';
 
 /** qnetd through the dom0 SDK, as any dom0 script would use it. */
 export class SdkHotplugSource implements HotplugSource {
@@ -10,7 +11,14 @@ export class SdkHotplugSource implements HotplugSource {
   ) {}
 
   async qubes(): Promise<HotplugQube[]> {
-    return (await this.app.domains.list()).map((q) => ({ name: q.name, qid: q.qid, netvm: q.netvm, power: q.power }));
+    return (await this.app.domains.list()).map((q) => ({
+      name: q.name,
+      qid: q.qid,
+      netvm: q.netvm,
+      power: q.power,
+      ...(q.xid >= 0 ? { xid: q.xid } : {}),
+      mac: q.mac ?? GUEST_MAC,
+    }));
   }
 
   async pushAgain(qubes: readonly string[]): Promise<string[]> {

@@ -1,9 +1,9 @@
 import type { HotplugCables } from './hotplug-supervisor';
 import { VIF_NAME, type ObservedVif } from './planners/plan-hotplug';
-import { GUEST_DEVICE, GUEST_MAC, netnsOf, VIF_MAC, type SimLink } from './planners/plan-sim';
+import { GUEST_DEVICE, netnsOf, VIF_MAC, type SimLink } from './planners/plan-sim';
 import type { SimKernel } from './sim-kernel';
 
-/** The simulation's cables as veth pairs: `vifN.0` in the provider's namespace, eth0 in the client's. */
+/** The simulation's cables as veth pairs: `vif<xid>.0` in the provider's namespace, eth0 in the client's. */
 export class SimHotplugCables implements HotplugCables {
   constructor(private readonly kernel: SimKernel) {}
 
@@ -22,7 +22,7 @@ export class SimHotplugCables implements HotplugCables {
   async plug(link: SimLink): Promise<void> {
     await this.kernel.addVeth(
       { netns: netnsOf(link.provider), dev: link.vif, mac: VIF_MAC },
-      { netns: netnsOf(link.client), dev: GUEST_DEVICE, mac: GUEST_MAC },
+      { netns: netnsOf(link.client), dev: GUEST_DEVICE, mac: link.clientMac },
     );
   }
 

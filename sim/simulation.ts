@@ -3,13 +3,13 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import type { SimRouterFile } from './qrexec/router-config';
 import {
   GUEST_DEVICE,
-  GUEST_MAC,
   linkOf,
   netnsOf,
   planCreateArgs,
   planStartOrder,
   planSystemInfo,
   VIF_MAC,
+  type SimLink,
 } from './planners/plan-sim';
 import { UPSTREAM } from './planners/upstream-plan';
 import { QnetCli, runCollect, type RunResult } from './qnet-cli';
@@ -311,7 +311,7 @@ export class Simulation {
         await step(`qnet create ${q.name}`, () => this.qnet.must(planCreateArgs(q)));
         for (const [k, v] of Object.entries(q.features)) await this.qnet.must(['features', q.name, k, v]);
       }
-      for (const q of planStartOrder(topology)) await step(`boot ${q.name}`, () => this.boot(topology, q));
+      for (const q of planStartOrder(topology)) await step(`boot ${q.name}`, () => this.boot(q));
       await step('hot-plug supervisor (moves a vif when a netvm changes)', () => this.startHotplug());
       const state: SimState = { topology, startedAt: new Date().toISOString(), upMs: Date.now() - start };
       writeFileSync(this.layout.stateFile, `${JSON.stringify(state, null, 2)}\n`);
@@ -406,14 +406,27 @@ export class Simulation {
     await this.procs.waitReady('hotplug', () => existsSync(l.hotplugStatusFile), 15_000);
   }
 
-  /** As the qube boots: its namespace and vif, its agent, then qnetd learns it runs, then the boot-time pull. */
-  private async boot(topology: SimTopology, q: SimQubeSpec): Promise<void> {
+  /**
+   * As the qube boots: its namespace and agent; qnetd learns it runs and
+   * hands out its Xen id; its vif is attached under that id. The pushes the
+   * start caused may have found no link yet (on Xen the NIC exists before
+   * qubesd reports the start), so the qube and its netvm are pushed again
+   * once it is there; then the boot-time pull.
+   */
+  private async boot(q: SimQubeSpec): Promise<void> {
     const ns = netnsOf(q.name);
     await this.kernel.addNetns(ns);
     if (q.uplink) await this.cableUplink(q);
-    if (q.netvm !== null) await this.plug(linkOf(topology, q.name, q.netvm));
     await this.startAgent(q.name);
-    await this.qnet.must(['start', q.name]);
+    if (q.netvm === null) await this.qnet.must(['start', q.name]);
+    else {
+      await this.qnet.must(['start', '--no-wait', q.name]);
+      const { xid, mac } = await this.qnet.json<{ xid: number; mac: string }>(['prefs', q.name]);
+      await this.plug(linkOf({ name: q.name, xid, mac }, q.netvm));
+      const push = await this.qnet.run(['push', q.name, q.netvm]);
+      // The result table names the push that failed and why: part of the error, as the sim tears down after it.
+      if (push.status !== 0) throw new SimStepError(`qnet push ${q.name} ${q.netvm}`, `${push.stderr}${push.stdout}`);
+    }
     const init = await this.agent(q.name, ['init']);
     if (init.status !== 0) throw new SimStepError(`qnet-agent init in ${q.name}`, init.stderr || `exit ${init.status}`);
     if (q.uplink) await this.uplinkDnsHook(q.name);
@@ -443,11 +456,11 @@ export class Simulation {
     if (r.status !== 0) throw new SimStepError(`qnet-agent dns-update in ${qube}`, r.stderr || `exit ${r.status}`);
   }
 
-  /** Xen's vif hot-plug: the provider's vifN.0 and the client's eth0, both down until configured. */
-  async plug(link: { provider: string; client: string; vif: string }): Promise<void> {
+  /** Xen's vif hot-plug: the provider's vif<xid>.0 and the client's eth0 (the qube's mac), both down until configured. */
+  async plug(link: SimLink): Promise<void> {
     await this.kernel.addVeth(
       { netns: netnsOf(link.provider), dev: link.vif, mac: VIF_MAC },
-      { netns: netnsOf(link.client), dev: GUEST_DEVICE, mac: GUEST_MAC },
+      { netns: netnsOf(link.client), dev: GUEST_DEVICE, mac: link.clientMac },
     );
   }
 

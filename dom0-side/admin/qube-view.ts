@@ -1,12 +1,11 @@
 import { NETWORK_PROPERTIES, type PushStatus, type QubeInfo } from '../../services/admin/admin-schemas';
 import { HOST_NETMASK, VIRTUAL_DNS } from '../../services/net-config';
 import { planAddresses } from '../address-plan/address-plan';
-import { QUBE_MAC } from '../documents/build-documents';
 import type { NetworkSnapshot } from '../documents/network-snapshot';
 import { firewallRevision } from '../firewall/firewall-revision';
 import { toFeaturePairs } from '../inventory/feature-record';
 import { firewallLines } from '../inventory/firewall-lines';
-import type { Qube } from '../inventory/qube';
+import { DEFAULT_QUBE_MAC, type Qube } from '../inventory/qube';
 
 /** Computed by qubesd on every read (stateless properties, and the class): never set, so always at their default. */
 const ALWAYS_DEFAULT = [
@@ -19,6 +18,7 @@ const ALWAYS_DEFAULT = [
   'visible_ip',
   'visible_ip6',
   'visible_netmask',
+  'xid',
 ] as const;
 
 type NetworkValues = Pick<QubeInfo, (typeof NETWORK_PROPERTIES)[number]>;
@@ -65,7 +65,7 @@ export function networkProperties(snapshot: NetworkSnapshot, q: Qube): NetworkVa
   return {
     ...ownAddresses(snapshot, q),
     ...offered(snapshot, q),
-    mac: q.mac ?? QUBE_MAC,
+    mac: q.mac ?? DEFAULT_QUBE_MAC,
     netvm: q.netvm,
     provides_network: q.providesNetwork,
     visible_gateway: fake(q, 'net.fake-gateway') ?? uplink?.gateway ?? null,
@@ -94,6 +94,7 @@ export function toQubeInfo(snapshot: NetworkSnapshot, q: Qube, generations: Push
   return {
     name: q.name,
     qid: q.qid,
+    xid: q.xid ?? -1,
     klass: q.klass,
     dispid: q.dispid ?? null,
     power: q.power,

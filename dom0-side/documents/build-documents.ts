@@ -12,17 +12,11 @@ import {
 import type { QubeNetwork } from './qube-network';
 
 /**
- * Qubes 4's default MAC for every qube's own interface (qubes/vm/mixin/net.py).
- * One value serves every qid because each link joins only two ends.
+ * The provider's end of a client's link, as Xen names it: `vif<domid>.0`,
+ * the client's domain id (not its qid), which changes at every start.
  */
-export const QUBE_MAC = '00:16:3e:5e:6c:00';
-
-/**
- * The provider's end of a client's link. Xen names it vif<domid>.0; the
- * inventory has no Xen domain ids, so the qid (unique, below 10000) stands in.
- */
-export function vifName(client: QubeNetwork): string {
-  return `vif${client.qid}.0`;
+export function vifName(xid: number): string {
+  return `vif${xid}.0`;
 }
 
 export interface DocumentContext {
@@ -30,13 +24,15 @@ export interface DocumentContext {
   readonly clients: ReadonlyMap<string, readonly QubeNetwork[]>;
 }
 
+type ConnectedClient = QubeNetwork & { readonly xid: number };
+
 /**
- * Only running clients: a provider configures the vif of a client that is up
- * (Qubes's netvm side sees vifs of running qubes only), so a start or stop
- * changes the provider's documents.
+ * Only running clients with a domain id: a provider configures the vif of a
+ * client that is up (Qubes's netvm side sees vifs of running qubes only), so
+ * a start, a stop or a restart under a new xid changes the provider's documents.
  */
-function connectedClients(ctx: DocumentContext, provider: string): readonly QubeNetwork[] {
-  return (ctx.clients.get(provider) ?? []).filter((c) => c.running);
+function connectedClients(ctx: DocumentContext, provider: string): readonly ConnectedClient[] {
+  return (ctx.clients.get(provider) ?? []).filter((c): c is ConnectedClient => c.running && c.xid !== undefined);
 }
 
 const withIp6 = (q: QubeNetwork) => (q.ip6 !== undefined ? { ip6: q.ip6 } : {});
@@ -72,7 +68,7 @@ function netConfigBody(q: QubeNetwork, ctx: DocumentContext): NetConfigBody {
   const netvm = q.netvm === null ? undefined : ctx.network.get(q.netvm);
   if (netvm) {
     body.uplink = {
-      mac: QUBE_MAC,
+      mac: q.mac,
       // What the qube sees: with net.fake-* its real address stays with its provider.
       ip: visibleIp(q),
       netmask: q.guest.fakeNetmask ?? HOST_NETMASK,
@@ -93,7 +89,7 @@ function netConfigBody(q: QubeNetwork, ctx: DocumentContext): NetConfigBody {
         name: c.name,
         ip: c.ip,
         ...withIp6(c),
-        vif: vifName(c),
+        vif: vifName(c.xid),
         ...mappedIp(c, q),
       })),
     };

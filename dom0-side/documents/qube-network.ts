@@ -5,6 +5,7 @@ import { UnrepresentableRuleError } from '../firewall/firewall-rule-error';
 import { toWireRule } from '../firewall/to-wire-rule';
 import type { Inventory } from '../inventory/inventory';
 import { effectiveIpv6 } from '../ipv6/effective-ipv6';
+import { DEFAULT_QUBE_MAC } from '../inventory/qube';
 import { canonicalJson } from './canonical-json';
 import { guestFeatures, sameGuestFeatures, type GuestFeatures } from './guest-features';
 
@@ -19,6 +20,10 @@ export interface QubeNetwork {
   readonly netvm: string | null;
   readonly providesNetwork: boolean;
   readonly running: boolean;
+  /** Xen's domain id while running: the provider names the qube's link `vif<xid>.0`. */
+  readonly xid?: number;
+  /** The MAC of the qube's own interface (its `mac`, or Qubes's default): its agent finds eth0 by it. */
+  readonly mac: string;
   /** Rules not expired at the snapshot's `now`, in wire form. */
   readonly rules: readonly FirewallRule[];
   /** canonicalJson(rules), so a rule change is one string comparison. */
@@ -110,6 +115,8 @@ export function deriveNetwork(inventory: Inventory, nowMs: number): Map<string, 
       netvm: q.netvm,
       providesNetwork: q.providesNetwork,
       running: q.power === 'running',
+      ...(q.xid !== undefined ? { xid: q.xid } : {}),
+      mac: q.mac ?? DEFAULT_QUBE_MAC,
       rules: rules.rules,
       rulesKey: rules.key,
       ...(rules.error !== undefined ? { firewallError: rules.error } : {}),
@@ -128,6 +135,8 @@ export function sameQubeNetwork(a: QubeNetwork, b: QubeNetwork): boolean {
     a.netvm === b.netvm &&
     a.providesNetwork === b.providesNetwork &&
     a.running === b.running &&
+    a.xid === b.xid &&
+    a.mac === b.mac &&
     a.rulesKey === b.rulesKey &&
     a.firewallError === b.firewallError &&
     sameGuestFeatures(a.guest, b.guest)

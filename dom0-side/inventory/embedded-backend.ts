@@ -9,8 +9,9 @@ import type { Qube } from './qube';
 import { guestFeatureError } from '../documents/guest-features';
 import { withFeature } from './feature-record';
 import { InvalidInventoryError } from './inventory-error';
-import { checkNetvmAttach, checkRemovable, checkShutdown } from './qube-refusals';
+import { checkMacChange, checkNetvmAttach, checkRemovable, checkShutdown } from './qube-refusals';
 import { requireModelledProperty, withPropertyReset } from './reset-property';
+import { withPower, withXenIds } from './xen-ids';
 
 function existing(inventory: Inventory, name: string): Qube {
   const q = inventory.get(name);
@@ -36,7 +37,7 @@ export function applyInventoryChange(inventory: Inventory, change: InventoryChan
       if (inventory.get(change.qube.name)) {
         throw new ConflictError(`qube ${quote(change.qube.name, 32)} already exists`);
       }
-      return inventory.with(change.qube);
+      return withXenIds(inventory.with(change.qube));
     }
     case 'remove':
       existing(inventory, change.name);
@@ -57,11 +58,14 @@ export function applyInventoryChange(inventory: Inventory, change: InventoryChan
       const q = existing(inventory, change.name);
       const next = inventory.with(withPropertyReset(inventory, q, requireModelledProperty(change.property))!);
       checkNetvmAttach(inventory, next, change.name);
+      checkMacChange(inventory, next, change.name);
       return next;
     }
     case 'set-address': {
       const { [change.family]: _old, ...rest } = existing(inventory, change.name);
-      return inventory.with(change.value === null ? rest : { ...rest, [change.family]: change.value });
+      const next = inventory.with(change.value === null ? rest : { ...rest, [change.family]: change.value });
+      checkMacChange(inventory, next, change.name);
+      return next;
     }
     case 'set-feature': {
       const q = existing(inventory, change.name);
@@ -77,7 +81,7 @@ export function applyInventoryChange(inventory: Inventory, change: InventoryChan
     case 'set-power':
       existing(inventory, change.name);
       if (change.power === 'halted') checkShutdown(inventory, change.name, change.force === true);
-      return inventory.with({ ...existing(inventory, change.name), power: change.power });
+      return withPower(inventory, existing(inventory, change.name), change.power);
   }
 }
 
@@ -95,7 +99,8 @@ export class EmbeddedInventoryBackend implements InventoryBackend {
   constructor(@inject(InventoryStore) private readonly store: InventoryStore) {}
 
   async load(): Promise<Inventory> {
-    return (this.current ??= await this.store.load());
+    // Running qubes of an older state file are given their Xen ids here (saved with the next change).
+    return (this.current ??= withXenIds(await this.store.load()));
   }
 
   apply(change: InventoryChange): Promise<Inventory> {

@@ -16,7 +16,8 @@ export type InventoryChange =
   | {
       readonly kind: 'set-address';
       readonly name: string;
-      readonly family: 'ip' | 'ip6';
+      /** The qube's IPv4, IPv6 or MAC address (`null`: back to the planned one, or Qubes's default MAC). */
+      readonly family: 'ip' | 'ip6' | 'mac';
       readonly value: string | null;
     }
   /** `value: null` deletes the feature (as `qvm-features --delete`); '' is a value. */

@@ -47,6 +47,8 @@ const StoredQube = z.strictObject({
   tags: z.array(z.string().max(256)).max(256),
   firewall: z.array(z.string().max(4096)).max(1024).nullable(),
   power: z.enum(['running', 'halted']),
+  /** Xen's domain id of a running qube (as qubesd's `xid`). */
+  xid: z.number().int().optional(),
   ip: z.string().max(64).optional(),
   ip6: z.string().max(64).optional(),
   mac: z.string().max(32).optional(),
@@ -63,6 +65,8 @@ const StoredInventory = z.strictObject({
   version: z.literal(STATE_VERSION),
   /** Qubes's global `default_netvm`; absent is None, as in a fresh Qubes. */
   default_netvm: z.string().max(64).nullable().optional(),
+  /** The last Xen domain id handed out, so a qnetd restart does not hand it out again soon; absent in older files. */
+  last_xid: z.number().int().optional(),
   qubes: z.array(StoredQube).max(10000),
 });
 
@@ -78,12 +82,16 @@ export function toStoredText(inventory: Inventory): string {
     tags: [...q.tags],
     firewall: firewallLines(q),
     power: q.power,
+    ...(q.xid !== undefined ? { xid: q.xid } : {}),
     ...(q.ip !== undefined ? { ip: q.ip } : {}),
     ...(q.ip6 !== undefined ? { ip6: q.ip6 } : {}),
     ...(q.mac !== undefined ? { mac: q.mac } : {}),
     ...storedDefaults(q),
   }));
-  const globals = inventory.defaultNetvm === null ? {} : { default_netvm: inventory.defaultNetvm };
+  const globals = {
+    ...(inventory.defaultNetvm === null ? {} : { default_netvm: inventory.defaultNetvm }),
+    ...(inventory.lastXid === 0 ? {} : { last_xid: inventory.lastXid }),
+  };
   return `${JSON.stringify({ format: STATE_FORMAT, version: STATE_VERSION, ...globals, qubes }, null, 2)}\n`;
 }
 
@@ -107,7 +115,10 @@ export function parseStoredText(untrustedText: string): Inventory {
   const parsed = StoredInventory.safeParse(untrustedValue);
   if (!parsed.success) throw new InvalidStateTextError(describeIssue(parsed.error.issues[0]));
   try {
-    return Inventory.of(parsed.data.qubes.map(fromStored), { defaultNetvm: parsed.data.default_netvm ?? null });
+    return Inventory.of(parsed.data.qubes.map(fromStored), {
+      defaultNetvm: parsed.data.default_netvm ?? null,
+      ...(parsed.data.last_xid !== undefined ? { lastXid: parsed.data.last_xid } : {}),
+    });
   } catch (err) {
     if (err instanceof QnetError) throw new InvalidStateTextError(err.message);
     throw err;
@@ -126,6 +137,7 @@ function fromStored(s: StoredQube): Qube {
     tags: s.tags,
     ...(s.firewall !== null ? storedFirewall(s.firewall) : {}),
     power: s.power,
+    ...(s.xid !== undefined ? { xid: s.xid } : {}),
     ...(s.ip !== undefined ? { ip: s.ip } : {}),
     ...(s.ip6 !== undefined ? { ip6: s.ip6 } : {}),
     ...(s.mac !== undefined ? { mac: s.mac } : {}),

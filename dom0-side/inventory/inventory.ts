@@ -3,7 +3,7 @@ import { quote } from '../../shared/errors/qnet-error';
 import { MAX_QUBE_ID, MIN_DISPID, planAddresses } from '../address-plan/address-plan';
 import { checkAddressOverride, withCanonicalIp6 } from './address-override';
 import { InvalidInventoryError } from './inventory-error';
-import { QUBE_CLASSES, type Qube } from './qube';
+import { MAX_XID, QUBE_CLASSES, type Qube } from './qube';
 
 /** Names Qubes refuses besides the pattern: keywords of its own CLI, and the stub-domain suffix. */
 /** As qubesd stores a `mac` (its setter lowercases and checks this shape). */
@@ -38,6 +38,11 @@ function checkQube(q: Qube): void {
   for (const [key, value] of Object.entries(q.features)) {
     if (typeof value !== 'string') fail(q.name, `feature ${quote(key)} is not a string`);
   }
+  if (q.xid !== undefined) {
+    if (typeof q.xid !== 'number' || !Number.isInteger(q.xid) || q.xid < 1 || q.xid > MAX_XID) {
+      fail(q.name, `xid must be an integer 1-${MAX_XID}`);
+    }
+  }
   if (q.mac !== undefined && (typeof q.mac !== 'string' || !MAC_RE.test(q.mac))) {
     fail(q.name, `mac ${quote(q.mac)} is not a lowercase MAC address`);
   }
@@ -61,6 +66,8 @@ function checkUnique(qubes: readonly Qube[], focus?: string): void {
   for (const q of qubes) {
     claim('qid', String(q.qid), q.name);
     if (q.dispid !== undefined) claim('dispid', String(q.dispid), q.name);
+    // Two running domains never share a Xen id, and two vifs never a name.
+    if (q.xid !== undefined) claim('xid', String(q.xid), q.name);
     const addrs = planAddresses(q);
     claim('ip', addrs.ip, q.name);
     claim('ip6', addrs.ip6, q.name);
@@ -71,6 +78,25 @@ function checkUnique(qubes: readonly Qube[], focus?: string): void {
 export interface InventoryGlobals {
   /** Qubes's `default_netvm`: the netvm of every qube whose `netvm` is at its default; null for none. */
   readonly defaultNetvm?: string | null;
+  /**
+   * The last Xen domain id handed out (Xen's allocator state, which the
+   * embedded store keeps): the next start takes the one after, so an id is
+   * not reused soon after its qube stopped. Absent: the highest xid held.
+   */
+  readonly lastXid?: number;
+}
+
+function checkLastXid(lastXid: unknown): void {
+  if (typeof lastXid !== 'number' || !Number.isInteger(lastXid) || lastXid < 0 || lastXid > MAX_XID) {
+    throw new InvalidInventoryError(`last xid must be an integer 0-${MAX_XID}`);
+  }
+}
+
+/** A halted qube has no domain, so no Xen id (qubesd says -1): one a record still carries is dropped. */
+function withoutStaleXid(q: Qube): Qube {
+  if (q.power === 'running' || q.xid === undefined) return q;
+  const { xid: _stale, ...rest } = q;
+  return rest;
 }
 
 /** A qube following `default_netvm` has it as netvm; the default netvm itself (no self-loop) has none. */
@@ -126,6 +152,8 @@ export class Inventory {
     private readonly byName: ReadonlyMap<string, Qube>,
     /** Qubes's `default_netvm`. */
     readonly defaultNetvm: string | null = null,
+    /** See InventoryGlobals.lastXid. */
+    readonly lastXid = 0,
   ) {}
 
   static readonly EMPTY = new Inventory(new Map());
@@ -137,7 +165,7 @@ export class Inventory {
     const byName = new Map<string, Qube>();
     for (const given of qubes) {
       checkQube(given);
-      const q = resolveDefaultNetvm(withCanonicalIp6(given), defaultNetvm);
+      const q = resolveDefaultNetvm(withoutStaleXid(withCanonicalIp6(given)), defaultNetvm);
       list.push(q);
       if (byName.has(q.name)) fail(q.name, 'name is used twice');
       byName.set(q.name, q);
@@ -145,12 +173,19 @@ export class Inventory {
     checkUnique(list, focus);
     checkDefaultNetvm(byName, defaultNetvm);
     checkNetvms(byName, focus);
-    return new Inventory(byName, defaultNetvm);
+    // An older state file (or qubesd) says nothing: the highest id in use is the last handed out.
+    const lastXid = globals.lastXid ?? Math.max(0, ...list.map((q) => q.xid ?? 0));
+    checkLastXid(lastXid);
+    return new Inventory(byName, defaultNetvm, lastXid);
+  }
+
+  private get globals(): InventoryGlobals {
+    return { defaultNetvm: this.defaultNetvm, lastXid: this.lastXid };
   }
 
   /** The same qubes under another `default_netvm` (qubes following it move with it). */
   withDefaultNetvm(defaultNetvm: string | null): Inventory {
-    return Inventory.of(this.byName.values(), { defaultNetvm });
+    return Inventory.of(this.byName.values(), { ...this.globals, defaultNetvm });
   }
 
   get size(): number {
@@ -171,11 +206,11 @@ export class Inventory {
     return [...this.byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Adds or replaces a qube (by name). */
-  with(qube: Qube): Inventory {
+  /** Adds or replaces a qube (by name); `lastXid` when the change handed out a new Xen id. */
+  with(qube: Qube, lastXid = this.lastXid): Inventory {
     const next = new Map(this.byName);
     next.set(qube.name, qube);
-    return Inventory.of(next.values(), { defaultNetvm: this.defaultNetvm }, qube.name);
+    return Inventory.of(next.values(), { ...this.globals, lastXid }, qube.name);
   }
 
   /** Removes a qube; refused while another qube still uses it as netvm. */
@@ -185,6 +220,6 @@ export class Inventory {
     // Qubes refuses too: the qubes following default_netvm would silently lose their network.
     if (this.defaultNetvm === name) fail(name, 'it is default_netvm; change default_netvm first');
     next.delete(name);
-    return Inventory.of(next.values(), { defaultNetvm: this.defaultNetvm });
+    return Inventory.of(next.values(), this.globals);
   }
 }

@@ -68,3 +68,21 @@ export function checkNetvmAttach(before: Inventory, after: Inventory, name: stri
     );
   }
 }
+
+/** A change that only a halted qube can take. */
+export class QubeRunningError extends ConflictError {}
+
+/**
+ * A qube's NIC gets its MAC when Xen builds the domain; qubesd stores a new
+ * `mac` on a running qube but it only applies at the next start, while
+ * qnet's documents would tell the qube's agent to look for an interface
+ * that does not exist yet. The embedded store refuses instead of cutting
+ * the qube's network until its restart.
+ */
+export function checkMacChange(before: Inventory, after: Inventory, name: string): void {
+  const [was, is] = [before.get(name), after.get(name)];
+  if (!was || !is || is.power !== 'running' || was.mac === is.mac) return;
+  throw new QubeRunningError(
+    `qube ${quote(name, 32)} is running: its interface keeps the MAC it started with; shut it down, then change mac`,
+  );
+}

@@ -1,7 +1,10 @@
 import type { QubesdEvent } from './qubesd-event';
 
-/** Properties the inventory reads (and `name`, since a rename is a remove plus an add). */
-const WATCHED_PROPERTIES = new Set(['netvm', 'provides_network', 'ip', 'ip6', 'mac', 'qid', 'dispid', 'name']);
+/**
+ * Properties the inventory reads (and `name`, since a rename is a remove
+ * plus an add). qubesd announces a new domain id with `property-reset:xid`.
+ */
+const WATCHED_PROPERTIES = new Set(['netvm', 'provides_network', 'ip', 'ip6', 'mac', 'xid', 'qid', 'dispid', 'name']);
 /** `property-del:` is the pre-4.1 name of `property-reset:`; qubesd still fires both. */
 const PROPERTY_EVENT_RE = /^property-(set|reset|del):(.+)$/;
 const QUBE_EVENTS = new Set(['domain-start', 'domain-shutdown', 'firewall-changed']);

@@ -76,3 +76,11 @@ export function parseBoolProperty(prop: PropertyValue, what: string): boolean {
   if (text !== 'True' && text !== 'False') throw new QubesdProtocolError(`${what}: bad boolean ${quote(text)}`);
   return text === 'True';
 }
+
+/** `xid`: -1 while the qube has no domain (halted, or between libvirt's steps); otherwise its Xen domain id. */
+export function parseXidProperty(prop: PropertyValue, what: string, max: number): number | undefined {
+  if (expectPropertyType(prop, 'int', what) === '-1') return undefined;
+  const xid = parseIntProperty(prop, what);
+  if (xid < 1 || xid > max) throw new QubesdProtocolError(`${what}: not a guest domain id ${quote(prop.value)}`);
+  return xid;
+}

@@ -4,7 +4,7 @@ import { FirewallRuleError } from '../firewall/firewall-rule-error';
 import { parseApiRule } from '../firewall/parse-api-rule';
 import type { FirewallRuleModel } from '../firewall/rule-model';
 import { Inventory, MAC_RE } from '../inventory/inventory';
-import { QUBE_CLASSES, type Qube, type QubeClass } from '../inventory/qube';
+import { MAX_XID, QUBE_CLASSES, type Qube, type QubeClass } from '../inventory/qube';
 import { createLimiter } from './create-limiter';
 import {
   parseBoolProperty,
@@ -12,6 +12,7 @@ import {
   parseLines,
   parsePropertyValue,
   parseVmList,
+  parseXidProperty,
   expectPropertyType,
   type PropertyValue,
   type VmListEntry,
@@ -78,7 +79,8 @@ async function readQube(client: QubesdClient, limit: Limited, entry: VmListEntry
     return parsePropertyValue(await callText(client, limit, call), describeCall(call));
   };
   const what = (property: string) => `${name}.${property}`;
-  const [qid, netvm, providesNetwork, ip, ip6, mac, dispid, features, firewall, tags] = await Promise.all([
+  const power = toPowerState(entry.state);
+  const [qid, netvm, providesNetwork, ip, ip6, mac, dispid, xid, features, firewall, tags] = await Promise.all([
     prop('qid').then((p) => parseIntProperty(p, what('qid'))),
     prop('netvm').then((p) => ({ value: expectPropertyType(p, 'vm', what('netvm')) || null, isDefault: p.isDefault })),
     prop('provides_network').then((p) => ({
@@ -89,6 +91,8 @@ async function readQube(client: QubesdClient, limit: Limited, entry: VmListEntry
     prop('ip6'),
     prop('mac'),
     klass === 'DispVM' ? prop('dispid').then((p) => parseIntProperty(p, what('dispid'))) : undefined,
+    // Only a running qube has a vif, named after its domain id; a halted one's is -1 anyway.
+    power === 'running' ? prop('xid').then((p) => parseXidProperty(p, what('xid'), MAX_XID)) : undefined,
     readFeatures(client, limit, name),
     readFirewall(client, limit, name),
     callText(client, limit, { method: 'admin.vm.tag.List', dest: name }).then((t) =>
@@ -117,8 +121,9 @@ async function readQube(client: QubesdClient, limit: Limited, entry: VmListEntry
     features,
     tags,
     firewall,
-    power: toPowerState(entry.state),
+    power,
     ...(dispid === undefined ? {} : { dispid }),
+    ...(xid === undefined ? {} : { xid }),
     ...(ipOverride === undefined ? {} : { ip: ipOverride }),
     ...(ip6Override === undefined ? {} : { ip6: ip6Override }),
     ...(macOverride === undefined ? {} : { mac: macOverride }),

@@ -133,7 +133,7 @@ export class DomainFirewall {
   }
 }
 
-export type SettableProperty = 'netvm' | 'provides_network' | 'ip' | 'ip6';
+export type SettableProperty = 'netvm' | 'provides_network' | 'ip' | 'ip6' | 'mac';
 
 /** One qube, as qubesadmin's `app.domains[name]`; every read asks qnetd, so it is never stale. */
 export class Domain {
@@ -157,7 +157,7 @@ export class Domain {
     return (await this.prefs())[property];
   }
 
-  /** `null` sets netvm to none (disconnected), and ip/ip6 back to their planned addresses; see resetProperty. */
+  /** `null` sets netvm to none (disconnected), ip/ip6 back to their planned addresses and mac to Qubes's default; see resetProperty. */
   async setProperty(property: SettableProperty, value: string | boolean | null): Promise<PushBatch> {
     const request =
       property === 'provides_network'

@@ -105,6 +105,8 @@ const Address = z.string().max(64).nullable();
 export const QubeInfo = z.strictObject({
   name: AdminQubeName,
   qid: z.number().int(),
+  /** Xen's domain id while the qube runs (a new one at every start), -1 when it does not, as qubesd's `xid`. */
+  xid: z.number().int().min(-1),
   klass: z.string().max(32),
   dispid: z.number().int().nullable(),
   netvm: AdminQubeName.nullable(),

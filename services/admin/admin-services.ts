@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineService, serviceRegistry } from '../../shared/contract/define-service';
 import { FeatureName, FeatureValue } from '../schemas/feature-name';
 import { HostIpv4, HostIpv6 } from '../schemas/ip-address';
+import { MacAddress } from '../schemas/mac-address';
 import {
   AdminQubeName,
   ChangeResult,
@@ -64,12 +65,14 @@ export const SetPower = change(
 
 export const SetProperty = change(
   'SetProperty',
-  'set netvm, provides_network, ip or ip6 (null resets to the default)',
+  'set netvm, provides_network, ip, ip6 or mac (null resets to the default)',
   z.discriminatedUnion('property', [
     z.strictObject({ name: AdminQubeName, property: z.literal('netvm'), value: AdminQubeName.nullable() }),
     z.strictObject({ name: AdminQubeName, property: z.literal('provides_network'), value: z.boolean() }),
     z.strictObject({ name: AdminQubeName, property: z.literal('ip'), value: HostIpv4.nullable() }),
     z.strictObject({ name: AdminQubeName, property: z.literal('ip6'), value: HostIpv6.nullable() }),
+    // Lowercased, as qubesd's setter stores it.
+    z.strictObject({ name: AdminQubeName, property: z.literal('mac'), value: MacAddress.nullable() }),
   ]),
 );
 

@@ -9,13 +9,14 @@ export interface CableView {
 }
 
 export async function cableOf(ctx: DemoContext, qube: string): Promise<CableView> {
-  const spec = ctx.topology.qubes.find((q) => q.name === qube);
-  if (!spec) throw new RangeError(`no qube ${qube}`);
-  const vif = vifOf(spec);
-  const providers: string[] = [];
-  for (const q of ctx.topology.qubes) if (await ctx.probes.hasLink(q.name, vif)) providers.push(q.name);
-  if (providers.length !== 1) return { providers, configured: false };
+  if (!ctx.topology.qubes.some((q) => q.name === qube)) throw new RangeError(`no qube ${qube}`);
   const prefs = await prefsOf(ctx, qube);
+  // Named after the qube's current domain id: none while it is halted.
+  const vif = vifOf(prefs.xid);
+  const providers: string[] = [];
+  if (prefs.xid >= 0)
+    for (const q of ctx.topology.qubes) if (await ctx.probes.hasLink(q.name, vif)) providers.push(q.name);
+  if (providers.length !== 1) return { providers, configured: false };
   const [at] = providers;
   const hostRoute = (routes: { dst: string; dev: string }[], ip: string | null) =>
     ip === null || routes.some((r) => r.dst === ip && r.dev === vif);

@@ -21,6 +21,8 @@ export interface QubePrefs {
   readonly visible_gateway6: string | null;
   readonly dns: readonly string[] | null;
   readonly mac: string | null;
+  /** Xen's domain id while running (-1 halted): the provider's end of its link is `vif<xid>.0`. */
+  readonly xid: number;
 }
 
 export interface DemoContext {

@@ -1,4 +1,4 @@
-import { vifOf, type SimLink } from './plan-sim';
+import { linkOf, type SimLink } from './plan-sim';
 
 /** What the hot-plug supervisor needs of a qube, as qnetd reports it. */
 export interface HotplugQube {
@@ -6,6 +6,9 @@ export interface HotplugQube {
   readonly qid: number;
   readonly netvm: string | null;
   readonly power: 'running' | 'halted';
+  /** Xen's domain id while running (none while its domain is still being built): names its vif. */
+  readonly xid?: number;
+  readonly mac: string;
 }
 
 /** A provider end found in a qube's namespace. */
@@ -25,19 +28,20 @@ export interface HotplugPlan {
   readonly repush: readonly string[];
 }
 
-/** Xen's vif names, `vif{id}.0`: only these are cables; the uplink and lo are not. */
+/** Xen's vif names, `vif{xid}.0`: only these are cables; the uplink and lo are not. */
 export const VIF_NAME = /^vif\d+\.0$/;
 
 /**
  * The cables Xen would have now: one per running qube of the simulation
- * whose netvm is a running qube of the simulation. A qube made by hand with
- * `qnet create` has no namespace, so it gets no cable.
+ * whose netvm is a running qube of the simulation, named after the qube's
+ * current xid (a restart renames it). A qube made by hand with `qnet
+ * create` has no namespace, so it gets no cable.
  */
 export function desiredCables(qubes: readonly HotplugQube[], simQubes: ReadonlySet<string>): SimLink[] {
   const running = new Set(qubes.filter((q) => q.power === 'running' && simQubes.has(q.name)).map((q) => q.name));
   return qubes.flatMap((q) =>
-    running.has(q.name) && q.netvm !== null && running.has(q.netvm)
-      ? [{ provider: q.netvm, client: q.name, vif: vifOf(q) }]
+    running.has(q.name) && q.xid !== undefined && q.netvm !== null && running.has(q.netvm)
+      ? [linkOf({ name: q.name, xid: q.xid, mac: q.mac }, q.netvm)]
       : [],
   );
 }

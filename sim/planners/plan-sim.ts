@@ -1,6 +1,6 @@
 import type { SimQubeSpec, SimTopology } from '../topology';
 
-/** Qubes 4's MACs: the guest's own interface, and the netvm's end of every client link. */
+/** Qubes 4's MACs: the guest's own interface (its `mac` at the default), and the netvm's end of every client link. */
 export const GUEST_MAC = '00:16:3e:5e:6c:00';
 export const VIF_MAC = 'fe:ff:ff:ff:ff:ff';
 export const GUEST_DEVICE = 'eth0';
@@ -11,20 +11,21 @@ export const UPSTREAM_NETNS = `${NETNS_PREFIX}upstream`;
 
 export const netnsOf = (qube: string): string => `${NETNS_PREFIX}${qube}`;
 
-/** qnetd names a client's link by qid (Xen's domid does not exist here): the sim must agree. */
-export const vifOf = (qube: Pick<SimQubeSpec, 'qid'>): string => `vif${qube.qid}.0`;
+/** Xen names the provider's end of a link after the client's domain id (its `xid`, new at every start). */
+export const vifOf = (xid: number): string => `vif${xid}.0`;
 
-/** One Xen-style link: the provider's `vifN.0` and the client's `eth0`. */
+/** One Xen-style link: the provider's `vif<xid>.0` and the client's `eth0`. */
 export interface SimLink {
   readonly provider: string;
   readonly client: string;
   readonly vif: string;
+  /** The client's eth0 carries the qube's `mac`, as Xen builds the NIC from it. */
+  readonly clientMac: string;
 }
 
-export function linkOf(topology: SimTopology, client: string, netvm: string): SimLink {
-  const spec = topology.qubes.find((q) => q.name === client);
-  if (!spec) throw new RangeError(`no qube ${JSON.stringify(client)} in the topology`);
-  return { provider: netvm, client, vif: vifOf(spec) };
+/** What Xen attaches for a qube that just started: its NIC, named and addressed from its xid and mac. */
+export function linkOf(client: { name: string; xid: number; mac: string }, netvm: string): SimLink {
+  return { provider: netvm, client: client.name, vif: vifOf(client.xid), clientMac: client.mac };
 }
 
 /** Providers before their clients, as a qube cannot boot before its netvm. Ties keep the file's order. */

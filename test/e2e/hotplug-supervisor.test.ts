@@ -6,11 +6,20 @@ import type { SimLink } from '../../sim/planners/plan-sim';
 import { silentLogger } from '../../shared/logging/logger';
 
 const SIM = new Set(['net', 'fw', 'work', 'personal']);
-const qube = (name: string, qid: number, netvm: string | null, power: HotplugQube['power'] = 'running') => ({
+const MAC = '00:16:3e:5e:6c:00';
+/** Booted in qid order, so each qube's first xid equals its qid here; a halted qube has none. */
+const qube = (
+  name: string,
+  qid: number,
+  netvm: string | null,
+  power: HotplugQube['power'] = 'running',
+): HotplugQube => ({
   name,
   qid,
   netvm,
   power,
+  ...(power === 'running' ? { xid: qid } : {}),
+  mac: MAC,
 });
 const booted: HotplugQube[] = [
   qube('net', 2, null),
@@ -33,7 +42,7 @@ describe('planHotplug', () => {
   it('a netvm change detaches the vif at the old netvm, attaches it at the new one, pushes both again', () => {
     assert.deepEqual(planHotplug(withNetvm('work', 'net'), SIM, cabled), {
       unplug: [{ provider: 'fw', vif: 'vif4.0' }],
-      plug: [{ provider: 'net', client: 'work', vif: 'vif4.0' }],
+      plug: [{ provider: 'net', client: 'work', vif: 'vif4.0', clientMac: MAC }],
       repush: ['net', 'work'],
     });
   });
@@ -45,7 +54,9 @@ describe('planHotplug', () => {
       repush: [],
     });
     const without = cabled.filter((c) => c.vif !== 'vif4.0');
-    assert.deepEqual(planHotplug(booted, SIM, without).plug, [{ provider: 'fw', client: 'work', vif: 'vif4.0' }]);
+    assert.deepEqual(planHotplug(booted, SIM, without).plug, [
+      { provider: 'fw', client: 'work', vif: 'vif4.0', clientMac: MAC },
+    ]);
   });
 
   it('no cable for a halted qube, behind a halted netvm, or for a qube without a namespace', () => {
@@ -60,6 +71,25 @@ describe('planHotplug', () => {
     assert.deepEqual(
       desiredCables(fwDown, SIM).map((l) => l.vif),
       [],
+    );
+  });
+
+  it('a restart under a new xid renames the vif: the old one is detached, one named after the new xid attached', () => {
+    const restarted = booted.map((q) => (q.name === 'work' ? { ...q, xid: 14 } : q));
+    assert.deepEqual(planHotplug(restarted, SIM, cabled), {
+      unplug: [{ provider: 'fw', vif: 'vif4.0' }],
+      plug: [{ provider: 'fw', client: 'work', vif: 'vif14.0', clientMac: MAC }],
+      repush: ['fw', 'work'],
+    });
+  });
+
+  it("the client's end carries the qube's own mac; a running qube without an xid yet gets no cable", () => {
+    const custom = booted.map((q) => (q.name === 'personal' ? { ...q, mac: '00:16:3e:12:34:56' } : q));
+    assert.equal(desiredCables(custom, SIM).find((l) => l.client === 'personal')?.clientMac, '00:16:3e:12:34:56');
+    const building = booted.map((q) => (q.name === 'work' ? { ...q, xid: undefined } : q));
+    assert.deepEqual(
+      desiredCables(building, SIM).map((l) => l.vif),
+      ['vif3.0', 'vif5.0'],
     );
   });
 

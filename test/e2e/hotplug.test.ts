@@ -15,7 +15,10 @@ const [PORT] = UPSTREAM.echoPorts;
 describe('e2e: hot-plug, netvm changed by hand in a running sim', function () {
   this.timeout(60_000);
   const s = useSimulation();
-  const vif = () => vifOf(s.ctx.topology.qubes.find((q) => q.name === CAST.work)!);
+  // work keeps its domain id while it runs, so its vif keeps its name wherever it is attached.
+  let workXid = -1;
+  before(async () => (workXid = (await prefsOf(s.ctx, CAST.work)).xid));
+  const vif = () => vifOf(workXid);
 
   /** Tracked flows in `qube` whose source is `src`: where work's packets really went, unmasqueraded. */
   async function flowsFrom(qube: string, src: string): Promise<number> {

@@ -49,8 +49,8 @@ describe('sim planners', () => {
     assert.throws(() => parseTopology({ qubes: [base], extra: 1 }), /unknown key/);
   });
 
-  it('names vifs by qid, as qnetd documents do', () => {
-    assert.equal(vifOf({ qid: 17 }), 'vif17.0');
+  it("names vifs by the client's xid, as Xen and qnetd's documents do", () => {
+    assert.equal(vifOf(17), 'vif17.0');
   });
 
   it('system info has dom0 as AdminVM and every qube running with a stable uuid', () => {

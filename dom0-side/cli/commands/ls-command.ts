@@ -1,4 +1,4 @@
-import { writeLine } from '../../../shared/cli/cli';
+import { UsageError, writeLine } from '../../../shared/cli/cli';
 import { NotFoundError, quote } from '../../../shared/errors/qnet-error';
 import type { QubeInfo } from '../../../services/admin/admin-schemas';
 import { COMMON_OPTIONS, COMMON_USAGE, printJson, qnetCommand } from './cli-kit';
@@ -9,17 +9,31 @@ interface LsRow {
   readonly name: string;
   readonly state: 'Running' | 'Halted';
   readonly klass: string;
+  readonly qid: number;
+  /** Xen's domain id, -1 for a halted qube (qvm-ls prints what qubesd says). */
+  readonly xid: number;
   readonly netvm: string | null;
   readonly ip: string | null;
   readonly gateway: string | null;
 }
 
-const DOM0: LsRow = { name: 'dom0', state: 'Running', klass: 'AdminVM', netvm: null, ip: null, gateway: null };
+const DOM0: LsRow = {
+  name: 'dom0',
+  state: 'Running',
+  klass: 'AdminVM',
+  qid: 0,
+  xid: 0,
+  netvm: null,
+  ip: null,
+  gateway: null,
+};
 
 const rowOf = (q: QubeInfo): LsRow => ({
   name: q.name,
   state: q.power === 'running' ? 'Running' : 'Halted',
   klass: q.klass,
+  qid: q.qid,
+  xid: q.xid,
   netvm: q.netvm,
   ip: q.ip,
   // qvm-ls's GATEWAY is `netvm.gateway`: what the netvm offers, i.e. this qube's visible_gateway.
@@ -30,6 +44,7 @@ const rowOf = (q: QubeInfo): LsRow => ({
  * qvm-ls's columns. LABEL and TEMPLATE: qnet keeps neither (it manages networking
  * only), so they read `-`, as qvm-ls prints an absent value. IPBACK: qvm-ls's
  * network format names a property no Qubes 4 qube has, so qvm-ls prints `-` there too.
+ * UUID: qnet does not keep one either.
  */
 const COLUMNS = {
   NAME: (r: LsRow) => r.name,
@@ -41,20 +56,28 @@ const COLUMNS = {
   IP: (r: LsRow) => cellText(r.ip),
   IPBACK: () => '',
   GATEWAY: (r: LsRow) => cellText(r.gateway),
+  QID: (r: LsRow) => String(r.qid),
+  XID: (r: LsRow) => String(r.xid),
+  UUID: () => '',
 } as const;
 type Column = keyof typeof COLUMNS;
 
-/** qvm-ls --format simple (its default) and --format network (-n). */
-const SIMPLE: readonly Column[] = ['NAME', 'STATE', 'CLASS', 'LABEL', 'TEMPLATE', 'NETVM'];
-const NETWORK: readonly Column[] = ['NAME', 'STATE', 'NETVM', 'IP', 'IPBACK', 'GATEWAY'];
+/** qvm-ls's preset formats qnet has columns for: simple (its default), network (-n) and full. */
+const FORMATS: Readonly<Record<string, readonly Column[]>> = {
+  simple: ['NAME', 'STATE', 'CLASS', 'LABEL', 'TEMPLATE', 'NETVM'],
+  network: ['NAME', 'STATE', 'NETVM', 'IP', 'IPBACK', 'GATEWAY'],
+  full: ['NAME', 'STATE', 'CLASS', 'LABEL', 'QID', 'XID', 'UUID'],
+};
 
 export const run = qnetCommand({
   usage: [
-    'usage: qnet ls [-n] [--raw-list | --raw-data] [--running] [--halted] [VMNAME...]',
+    'usage: qnet ls [-n | -o FORMAT] [--raw-list | --raw-data] [--running] [--halted] [VMNAME...]',
     '',
     "Every qube (dom0 too), or the VMNAMEs, in qvm-ls' columns: NAME STATE CLASS LABEL TEMPLATE NETVM.",
     'LABEL and TEMPLATE are always - (qnet keeps neither).',
     "  -n, --network   NAME STATE NETVM IP IPBACK GATEWAY (IPBACK is - as in qvm-ls; GATEWAY is the netvm's)",
+    '  -o, --format FORMAT   simple, network or full (NAME STATE CLASS LABEL QID XID UUID; XID is -1 when',
+    '                  halted and new at every start; UUID is -)',
     '  --raw-list      names only, one per line',
     '  --raw-data      the columns separated by |, no header',
     '  --running, --halted   only qubes in that state (both: either)',
@@ -63,12 +86,22 @@ export const run = qnetCommand({
   options: {
     ...COMMON_OPTIONS,
     network: { type: 'boolean', short: 'n' },
+    format: { type: 'string', short: 'o' },
     'raw-list': { type: 'boolean' },
     'raw-data': { type: 'boolean' },
     running: { type: 'boolean' },
     halted: { type: 'boolean' },
   },
   async run({ values, positionals, io, connect }) {
+    if (values.network && values.format !== undefined) throw new UsageError('-n and --format exclude each other');
+    const format = values.network ? 'network' : (values.format ?? 'simple');
+    // Checked before qnetd is asked anything.
+    const columns = Object.prototype.hasOwnProperty.call(FORMATS, format) ? FORMATS[format] : undefined;
+    if (!columns) {
+      throw new UsageError(
+        `unknown format ${JSON.stringify(format.slice(0, 32))} (${Object.keys(FORMATS).join(', ')})`,
+      );
+    }
     const qubes = await (await connect()).domains.list();
     const known = new Set(['dom0', ...qubes.map((q) => q.name)]);
     const missing = positionals.find((n) => !known.has(n));
@@ -90,7 +123,6 @@ export const run = qnetCommand({
       for (const r of rows) writeLine(io.stdout, r.name);
       return 0;
     }
-    const columns = values.network ? NETWORK : SIMPLE;
     const cells = rows.map((r) => columns.map((c) => COLUMNS[c](r) || '-'));
     if (values['raw-data']) for (const row of cells) writeLine(io.stdout, row.join('|'));
     else writeLine(io.stdout, formatTable(columns, cells));

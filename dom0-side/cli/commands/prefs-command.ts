@@ -15,7 +15,7 @@ import { cellText } from './text-table';
 
 /** Shown without --json, as qvm-prefs lists them (alphabetically); qnet's extras are in --json. */
 const SHOWN: readonly (keyof QubeInfo)[] = (
-  [...NETWORK_PROPERTIES, 'klass', 'name', 'qid'] as (keyof QubeInfo)[]
+  [...NETWORK_PROPERTIES, 'klass', 'name', 'qid', 'xid'] as (keyof QubeInfo)[]
 ).sort();
 
 /** `--help-properties`: qvm-prefs lists every property with a line about it; these are qnet's. */
@@ -26,7 +26,7 @@ const PROPERTY_HELP: Readonly<Record<string, string>> = {
   ip: "the qube's IPv4 address (settable; -D returns to the planned one)",
   ip6: "the qube's IPv6 address (settable; -D returns to the planned one)",
   klass: 'the qube class (read-only)',
-  mac: "the qube's MAC address (read-only)",
+  mac: "the MAC address of the qube's own interface (settable; -D returns to 00:16:3e:5e:6c:00)",
   name: 'the qube name (read-only)',
   netvm: 'the qube providing network (settable, live; none disconnects; -D follows default_netvm)',
   provides_network: 'whether the qube provides network to others (settable)',
@@ -36,6 +36,7 @@ const PROPERTY_HELP: Readonly<Record<string, string>> = {
   visible_ip: 'the address the qube sees for itself (read-only)',
   visible_ip6: 'the IPv6 address the qube sees for itself (read-only)',
   visible_netmask: 'the netmask the qube sees (read-only)',
+  xid: "Xen's domain id while the qube runs, new at every start; -1 when halted (read-only)",
 };
 
 /** A value as qvm-prefs prints it: Python's True/False, lists space-separated, None as nothing. */
@@ -59,7 +60,7 @@ export const run = qnetCommand({
     'usage: qnet prefs QUBE [PROP [VALUE]] | qnet prefs QUBE --default PROP | qnet prefs --help-properties',
     '',
     'Shows the properties as qvm-prefs does (D: at its default, -: set on the qube), one property,',
-    'or sets one (netvm, provides_network, ip, ip6). netvm none (any case, or empty) disconnects;',
+    'or sets one (netvm, provides_network, ip, ip6, mac). netvm none (any case, or empty) disconnects;',
     '--default (-D) returns PROP to its default (netvm follows default_netvm again).',
     'PROP may be written with - for _ (provides-network).',
     '  --hide-default      do not list properties at their default',

@@ -2,7 +2,7 @@ import { UsageError } from '../../../shared/cli/cli';
 import type { SettableProperty } from '../../sdk/domain';
 
 /** What qnet lets a user set; every other property is read-only here (or not qnet's). */
-export const SETTABLE: readonly SettableProperty[] = ['netvm', 'provides_network', 'ip', 'ip6'];
+export const SETTABLE: readonly SettableProperty[] = ['netvm', 'provides_network', 'ip', 'ip6', 'mac'];
 
 const PROPERTY_NAME_RE = /^[a-z][a-z0-9_]{0,63}$/;
 

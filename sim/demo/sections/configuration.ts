@@ -45,7 +45,7 @@ export const configurationSection: DemoSection = {
       const routes = await ctx.probes.routes(q.name);
       for (const client of ctx.topology.qubes.filter((c) => c.netvm === q.name)) {
         const cp = await prefsOf(ctx, client.name);
-        const vif = vifOf(client);
+        const vif = vifOf(cp.xid);
         const addrs = await ctx.probes.addresses(q.name, vif);
         const hostRoute = routes.some((r) => r.dst === cp.ip && r.dev === vif);
         lines.push(

@@ -9,6 +9,7 @@ import { policySection } from './policy';
 import { spoofSection } from './spoof';
 import { upstreamDnsSection } from './upstream-dns';
 import { userFirewallSection } from './user-firewall';
+import { xenIdentitySection } from './xen-identity';
 
 /** The scripted scenario, in order: later sections build on the state earlier ones leave. */
 export const DEMO_SECTIONS: readonly DemoSection[] = [
@@ -22,4 +23,5 @@ export const DEMO_SECTIONS: readonly DemoSection[] = [
   userFirewallSection,
   moveNetvmSection,
   guestFeaturesSection,
+  xenIdentitySection,
 ];

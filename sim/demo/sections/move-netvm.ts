@@ -22,9 +22,9 @@ import {
 export async function moveNetvm(ctx: DemoContext, qube: string, to: string | null): Promise<void> {
   await qnet(ctx, ['prefs', qube, 'netvm', to ?? 'none']);
   const view = await awaitHotplug(ctx, qube, to);
-  const spec = ctx.topology.qubes.find((q) => q.name === qube);
+  const { xid } = await prefsOf(ctx, qube);
   ctx.note(
-    `(hot-plug: ${spec ? vifOf(spec) : 'the vif'} ${view.providers.length ? `now at ${view.providers.join(', ')}` : 'detached'})`,
+    `(hot-plug: ${xid >= 0 ? vifOf(xid) : 'the vif'} ${view.providers.length ? `now at ${view.providers.join(', ')}` : 'detached'})`,
   );
 }
 
@@ -35,7 +35,7 @@ export const moveNetvmSection: DemoSection = {
     await moveNetvm(ctx, CAST.work, CAST.net);
     const prefs = await prefsOf(ctx, CAST.work);
     const netPrefs = await prefsOf(ctx, CAST.net);
-    const vif = vifOf(ctx.topology.qubes.find((q) => q.name === CAST.work)!);
+    const vif = vifOf(prefs.xid);
     const def = (await ctx.probes.routes(CAST.work)).find((r) => r.dst === 'default');
     const [host] = UPSTREAM.services;
     const [port] = UPSTREAM.echoPorts;

@@ -132,6 +132,31 @@ describe('dom0-side qnet CLI: qvm-* forms against a real qnetd', function () {
       const ghost = await qnet(['ls', 'ghost']);
       assert.deepEqual([ghost.code, ghost.stderr], [66, 'qnet: NOT_FOUND: no such qube "ghost"\n']);
     });
+
+    it('--format full shows QID and XID: the domain id is -1 halted, 0 for dom0, new at every start', async () => {
+      await ok(['start', 'sys-net', '--no-wait']);
+      const full = () => ok(['ls', '-o', 'full', '--raw-data']);
+      assert.equal(
+        await full(),
+        [
+          'dom0|Running|AdminVM|-|0|0|-',
+          'sys-firewall|Halted|AppVM|-|2|-1|-',
+          'sys-net|Running|AppVM|-|1|1|-',
+          'work|Halted|AppVM|-|3|-1|-',
+          '',
+        ].join('\n'),
+      );
+      await ok(['shutdown', 'sys-net', '--no-wait']);
+      await ok(['start', 'sys-net', '--no-wait']);
+      assert.match(await full(), /^sys-net\|Running\|AppVM\|-\|1\|2\|-$/m);
+      assert.match(await ok(['prefs', 'sys-net']), /^xid +D +2$/m);
+      assert.equal(await ok(['prefs', 'sys-net', 'xid']), '2\n');
+      const bad = await qnet(['ls', '--format', 'disk']);
+      assert.deepEqual(
+        [bad.code, bad.stderr],
+        [64, 'qnet: USAGE: unknown format "disk" (simple, network, full) (try --help)\n'],
+      );
+    });
   });
 
   describe('prefs (qvm-prefs)', () => {
@@ -143,7 +168,17 @@ describe('dom0-side qnet CLI: qvm-* forms against a real qnetd', function () {
       assert.match(shown, /^provides_network +- +True$/m);
       assert.match(shown, /^netvm +- +sys-firewall$/m);
       assert.doesNotMatch(shown, /^\S+ +D /m);
-      assert.match(await ok(['prefs', 'work']), /^mac +D /m);
+      assert.match(await ok(['prefs', 'work']), /^mac +D +00:16:3e:5e:6c:00$/m);
+      assert.match(await ok(['prefs', 'work']), /^xid +D +-1$/m);
+      await ok(['prefs', 'work', 'mac', '00:16:3E:AA:BB:CC', '--no-wait']);
+      assert.match(await ok(['prefs', 'work']), /^mac +- +00:16:3e:aa:bb:cc$/m);
+      const badMac = await qnet(['prefs', 'work', 'mac', '00:16:3e:aa:bb']);
+      assert.equal(badMac.code, 65);
+      assert.match(badMac.stderr, /expected a MAC address/);
+      await ok(['prefs', 'work', '-D', 'mac', '--no-wait']);
+      assert.match(await ok(['prefs', 'work']), /^mac +D +00:16:3e:5e:6c:00$/m);
+      const xid = await qnet(['prefs', 'work', 'xid', '5']);
+      assert.equal(xid.code, 64);
       await ok(['prefs', 'work', 'netvm', 'None', '--no-wait']);
       assert.equal(await ok(['prefs', 'work', 'netvm']), '\n');
       await ok(['prefs', 'work', 'netvm', 'sys-net', '--no-wait']);
@@ -157,7 +192,7 @@ describe('dom0-side qnet CLI: qvm-* forms against a real qnetd', function () {
         [ro.code, ro.stderr],
         [
           64,
-          'qnet: USAGE: property "visible_ip" cannot be set (settable: netvm, provides_network, ip, ip6) (try --help)\n',
+          'qnet: USAGE: property "visible_ip" cannot be set (settable: netvm, provides_network, ip, ip6, mac) (try --help)\n',
         ],
       );
     });

@@ -1,7 +1,12 @@
 import type { Qube } from '../../../dom0-side/inventory/qube';
 
-/** A running AppVM with no netvm; tests override what they care about. */
+/**
+ * A running AppVM with no netvm; tests override what they care about. A
+ * running one has Xen id = qid unless `extra` says otherwise (as if started
+ * in qid order), a halted one none.
+ */
 export function qube(name: string, qid: number, extra: Partial<Qube> = {}): Qube {
+  const power = extra.power ?? 'running';
   return {
     name,
     qid,
@@ -10,7 +15,8 @@ export function qube(name: string, qid: number, extra: Partial<Qube> = {}): Qube
     providesNetwork: false,
     features: {},
     tags: [],
-    power: 'running',
+    power,
+    ...(power === 'running' ? { xid: qid } : {}),
     ...extra,
   };
 }

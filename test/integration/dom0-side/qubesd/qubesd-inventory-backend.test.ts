@@ -193,7 +193,8 @@ describe('QubesdInventoryBackend against the fake qubesd', () => {
       await waitFor(() => events.length === 1, 2000, 'initial resync');
       h.fake.setState('personal', 'Running');
       await waitFor(() => events.length === 2, 2000, 'domain-start');
-      assert.equal(events[1].reason, 'domain-start personal');
+      // qubesd announces the new domain's id before the start itself.
+      assert.equal(events[1].reason, 'property-reset:xid personal, domain-start personal');
 
       await h.client.call({ method: 'admin.vm.property.Set', arg: 'netvm', dest: 'work', payload: 'sys-net' });
       await h.client.call({ method: 'admin.vm.feature.Set', arg: 'ipv6', dest: 'sys-net', payload: '1' });
@@ -223,7 +224,7 @@ describe('QubesdInventoryBackend against the fake qubesd', () => {
       assert.equal(h.fake.callsOf('admin.Events').length, 2);
       h.fake.setState('work', 'Halted');
       await waitFor(() => events.length === 3, 2000, 'event on the new connection');
-      assert.equal(events[2].reason, 'domain-shutdown work');
+      assert.equal(events[2].reason, 'property-reset:xid work, domain-shutdown work');
     });
 
     it('keeps retrying with backoff while qubesd is down', async () => {

@@ -121,8 +121,24 @@ describe('dom0-side/documents planChanges', () => {
     const stop = plan(twoProviders(), (inv) => inv.with({ ...inv.get('work')!, power: 'halted' }));
     assert.deepEqual(describeChanges(stop.changes), ['changed sys-firewall/net', 'changed sys-firewall/fw']);
     const halted = twoProviders().map((q) => (q.name === 'work' ? { ...q, power: 'halted' as const } : q));
-    const start = plan(halted, (inv) => inv.with({ ...inv.get('work')!, power: 'running' }));
+    const start = plan(halted, (inv) => inv.with({ ...inv.get('work')!, power: 'running', xid: 40 }));
     assert.deepEqual(describeChanges(start.changes), ['changed sys-firewall/net', 'changed sys-firewall/fw']);
+  });
+
+  it("a client's domain without an xid yet has no vif to name: listed once it has one", () => {
+    const halted = twoProviders().map((q) => (q.name === 'work' ? { ...q, power: 'halted' as const } : q));
+    const building = plan(halted, (inv) => inv.with({ ...inv.get('work')!, power: 'running' }));
+    assert.deepEqual(describeChanges(building.changes), []);
+  });
+
+  it("a restart under a new xid changes only the provider's NetConfig (its vif name), so it is pushed again", () => {
+    const restart = plan(twoProviders(), (inv) => inv.with({ ...inv.get('work')!, xid: 41 }));
+    assert.deepEqual(describeChanges(restart.changes), ['changed sys-firewall/net']);
+    const [first] = restart.changes;
+    const body = (first.kind === 'removed' ? undefined : first.document.body) as {
+      provider: { clients: { name: string; vif: string }[] };
+    };
+    assert.equal(body.provider.clients.find((c) => c.name === 'work')?.vif, 'vif41.0');
   });
 
   it('a qube that stops providing network loses its provider documents; adding and removing qubes', () => {

@@ -102,7 +102,7 @@ describe('dom0-side/reconciler Reconciler', () => {
     );
     const { reconciler, pushes, startup } = await started(inv);
     assert.ok(!sent(startup).some((s) => s.startsWith('personal')), 'halted qubes are skipped');
-    await reconciler.update(change(reconciler.inventory, 'personal', { power: 'running' }));
+    await reconciler.update(change(reconciler.inventory, 'personal', { power: 'running', xid: 30 }));
     await reconciler.idle();
     assert.deepEqual(sent(pushes.splice(0)), [
       'sys-firewall qubes.NetConfig',

@@ -144,4 +144,34 @@ describe('planDownstream', () => {
       { kind: 'addr-del', dev: 'vif3.0', cidr: '10.137.0.6/32' },
     ]);
   });
+
+  it('a client restarted under a new xid: its old vif loses only what qnet put there, the new one is set up, an unnamed one untouched', () => {
+    const converged = applyIpOps(state, planDownstream(provider, state).ip);
+    // work (vif3.0) came back as domain 12; vif3.0 lingers (a backend not yet torn down) with a user's route;
+    // vif13.0 is another domain's vif, put in group 2 by the hotplug script and in no document yet.
+    const kernel: NetState = {
+      links: [...converged.links, link('vif12.0'), { ...link('vif13.0', 2), addresses: ['10.137.0.6/32'] }],
+      routes: [
+        ...converged.routes,
+        { dst: '192.0.2.0/24', dev: 'vif3.0', onlink: false, kernel: false },
+        { dst: '10.137.0.99/32', dev: 'vif13.0', onlink: false, kernel: false },
+      ],
+      neighbours: [],
+    };
+    const renamed = { ...provider, clients: [{ ...provider.clients[0], vif: 'vif12.0' }, provider.clients[1]] };
+    const plan = planDownstream(renamed, kernel, provider);
+    assert.deepEqual(plan.ip, [
+      { kind: 'link-group', dev: 'vif12.0', group: 2 },
+      { kind: 'addr-add', dev: 'vif12.0', cidr: '10.137.0.6/32' },
+      { kind: 'link-up', dev: 'vif12.0' },
+      { kind: 'route-replace', dev: 'vif12.0', dst: '10.137.0.7/32' },
+      { kind: 'route-del', dev: 'vif3.0', dst: '10.137.0.7/32' },
+      { kind: 'addr-del', dev: 'vif3.0', cidr: '10.137.0.6/32' },
+    ]);
+    assert.ok(!plan.ip.some((op) => op.dev === 'vif13.0'));
+    assert.deepEqual(plan.antispoof.ip.allowed, [
+      { dev: 'vif12.0', ip: '10.137.0.7' },
+      { dev: 'vif4.0', ip: '10.137.0.8' },
+    ]);
+  });
 });
