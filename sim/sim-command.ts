@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { parseCli, UsageError, writeLine, type CliIo } from '../shared/cli/cli';
 import { runDemo } from './demo/run-demo';
+import { netnsOf, UPSTREAM_NETNS } from './planners/plan-sim';
 import { SimLayout } from './sim-layout';
 import { restartTargetOf, type SimTarget } from './sim-targets';
 import { checkPrerequisites, Simulation, type SimHealthState } from './simulation';
@@ -116,12 +117,22 @@ async function status(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseCli(argv, COMMON, false);
   if (values.help) return help(io);
   const sim = new Simulation(SimLayout.fromEnv(io.env, values['sim-dir']));
-  const health = sim.health();
+  let health = sim.health();
   const processes = sim.procs
     .names()
     .map((name) => ({ name, pid: sim.procs.pidOf(name) ?? null, alive: health.alive.includes(name) }));
-  const namespaces = process.getuid?.() === 0 ? await sim.kernel.listNetns() : [];
-  const todo = advice(health.state, health.dead, health.upPid);
+  const root = process.getuid?.() === 0;
+  const namespaces = root ? await sim.kernel.listNetns() : [];
+  const topology = sim.state()?.topology;
+  // Namespace names are fixed: another simulation's `down` removes ours, and no restart brings them back.
+  const missing =
+    root && topology && (health.state === 'up' || health.state === 'degraded')
+      ? [UPSTREAM_NETNS, ...topology.qubes.map((q) => netnsOf(q.name))].filter((ns) => !namespaces.includes(ns))
+      : [];
+  const todo = missing.length
+    ? ['qnet sim down, then qnet sim up (its namespaces are gone; no restart brings them back)']
+    : advice(health.state, health.dead, health.upPid);
+  if (missing.length && health.state === 'up') health = { ...health, state: 'degraded' };
   const ask = health.state !== 'down' && health.alive.includes('qnetd');
   const qnetd = ask ? await sim.qnet.run(['status', ...(values.json ? ['--json'] : [])]) : undefined;
   const exit = STATUS_EXIT[health.state];
@@ -139,6 +150,7 @@ async function status(argv: string[], io: CliIo): Promise<number> {
         up: health.state === 'up' || health.state === 'degraded',
         dir: sim.layout.root,
         dead: health.dead,
+        missingNamespaces: missing,
         advice: todo,
         processes,
         namespaces,
@@ -149,14 +161,20 @@ async function status(argv: string[], io: CliIo): Promise<number> {
   }
   const headline: Record<SimHealthState, string> = {
     up: 'simulation up',
-    degraded: `simulation up, but degraded: ${health.dead.join(', ')} ${health.dead.length > 1 ? 'are' : 'is'} dead`,
+    degraded: health.dead.length
+      ? `simulation up, but degraded: ${health.dead.join(', ')} ${health.dead.length > 1 ? 'are' : 'is'} dead`
+      : 'simulation up, but degraded: namespaces are gone',
     starting: 'simulation starting',
     down: 'simulation down',
   };
   writeLine(io.stdout, `${headline[health.state]} (${sim.layout.root})`);
   for (const p of processes) writeLine(io.stdout, `  ${p.alive ? 'running' : 'dead   '}  ${p.name} (${p.pid ?? '?'})`);
   if (namespaces.length) writeLine(io.stdout, `  namespaces: ${namespaces.join(' ')}`);
-  if (health.state === 'degraded') {
+  if (missing.length) writeLine(io.stdout, `  namespaces gone: ${missing.join(' ')}`);
+  if (missing.length) {
+    writeLine(io.stdout, 'it cannot be repaired in place:');
+    for (const line of todo) writeLine(io.stdout, `  ${line}`);
+  } else if (health.state === 'degraded') {
     writeLine(io.stdout, 'bring it back, the rest of the sim untouched:');
     for (const line of todo) writeLine(io.stdout, `  ${line}`);
   } else if (health.state === 'down' && processes.length + namespaces.length > 0) {

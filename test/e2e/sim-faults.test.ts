@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UPSTREAM_NETNS } from '../../sim/planners/plan-sim';
 import { runCollect, type RunResult } from '../../sim/qnet-cli';
 import { simBinaries } from '../../sim/sim-binaries';
 import { useSimulation } from './sim-fixture';
@@ -132,6 +133,17 @@ describe('e2e: qnet sim restart | kill | status, from another process', function
     assert.equal((await push('work')).status, 0, 'calls go through the new router');
     const dns = await sim(['exec', 'work', '--', 'getent', 'hosts', 'resolver.test']);
     assert.equal(dns.status, 0, dns.stderr);
+  });
+
+  it("namespaces removed under it (another sim's down): degraded, and says no restart repairs that", async () => {
+    const gone = await runCollect('ip', ['netns', 'del', UPSTREAM_NETNS]);
+    assert.equal(gone.status, 0, gone.stderr);
+    const r = await sim(['status', '--json']);
+    assert.equal(r.status, 1);
+    const json = JSON.parse(r.stdout) as StatusJson & { missingNamespaces: string[] };
+    assert.equal(json.state, 'degraded');
+    assert.deepEqual(json.missingNamespaces, [UPSTREAM_NETNS]);
+    assert.match(json.advice.join('\n'), /namespaces are gone/);
   });
 
   it('error paths: unknown name 66, missing name 64, extra argument 64, each one line', async () => {
