@@ -12,6 +12,7 @@ import {
   PushTarget,
   AdminEvent,
   QubeInfo,
+  QubeLabel,
 } from './admin-schemas';
 
 /**
@@ -49,6 +50,7 @@ export const CreateQube = change(
     klass: QubeClass.optional(),
     netvm: AdminQubeName.nullable().optional(),
     providesNetwork: z.boolean().optional(),
+    label: QubeLabel.optional(),
     qid: z.number().int().optional(),
     dispid: z.number().int().optional(),
   }),

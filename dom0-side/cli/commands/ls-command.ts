@@ -12,6 +12,7 @@ interface LsRow {
   readonly qid: number;
   /** Xen's domain id, -1 for a halted qube (qvm-ls prints what qubesd says). */
   readonly xid: number;
+  readonly label: string | null;
   readonly netvm: string | null;
   readonly ip: string | null;
   readonly gateway: string | null;
@@ -23,6 +24,7 @@ const DOM0: LsRow = {
   klass: 'AdminVM',
   qid: 0,
   xid: 0,
+  label: 'black',
   netvm: null,
   ip: null,
   gateway: null,
@@ -34,6 +36,7 @@ const rowOf = (q: QubeInfo): LsRow => ({
   klass: q.klass,
   qid: q.qid,
   xid: q.xid,
+  label: q.label ?? null,
   netvm: q.netvm,
   ip: q.ip,
   // qvm-ls's GATEWAY is `netvm.gateway`: what the netvm offers, i.e. this qube's visible_gateway.
@@ -41,8 +44,9 @@ const rowOf = (q: QubeInfo): LsRow => ({
 });
 
 /**
- * qvm-ls's columns. LABEL and TEMPLATE: qnet keeps neither (it manages networking
- * only), so they read `-`, as qvm-ls prints an absent value. IPBACK: qvm-ls's
+ * qvm-ls's columns. LABEL: the label create -l gave (dom0's is black, as in Qubes);
+ * `-` when none. TEMPLATE: qnet keeps none (it manages networking only), so it
+ * reads `-`, as qvm-ls prints an absent value. IPBACK: qvm-ls's
  * network format names a property no Qubes 4 qube has, so qvm-ls prints `-` there too.
  * UUID: qnet does not keep one either.
  */
@@ -50,7 +54,7 @@ const COLUMNS = {
   NAME: (r: LsRow) => r.name,
   STATE: (r: LsRow) => r.state,
   CLASS: (r: LsRow) => r.klass,
-  LABEL: () => '',
+  LABEL: (r: LsRow) => cellText(r.label),
   TEMPLATE: () => '',
   NETVM: (r: LsRow) => cellText(r.netvm),
   IP: (r: LsRow) => cellText(r.ip),
@@ -74,7 +78,7 @@ export const run = qnetCommand({
     'usage: qnet ls [-n | -o FORMAT] [--raw-list | --raw-data] [--running] [--halted] [VMNAME...]',
     '',
     "Every qube (dom0 too), or the VMNAMEs, in qvm-ls' columns: NAME STATE CLASS LABEL TEMPLATE NETVM.",
-    'LABEL and TEMPLATE are always - (qnet keeps neither).',
+    'LABEL is the label create -l gave (- when none); TEMPLATE is always - (qnet keeps none).',
     "  -n, --network   NAME STATE NETVM IP IPBACK GATEWAY (IPBACK is - as in qvm-ls; GATEWAY is the netvm's)",
     '  -o, --format FORMAT   simple, network or full (NAME STATE CLASS LABEL QID XID UUID; XID is -1 when',
     '                  halted and new at every start; UUID is -)',
