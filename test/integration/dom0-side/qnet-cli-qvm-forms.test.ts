@@ -139,10 +139,10 @@ describe('dom0-side qnet CLI: qvm-* forms against a real qnetd', function () {
       assert.equal(
         await full(),
         [
-          'dom0|Running|AdminVM|-|0|0|-',
+          'dom0|Running|AdminVM|black|0|0|-',
           'sys-firewall|Halted|AppVM|-|2|-1|-',
           'sys-net|Running|AppVM|-|1|1|-',
-          'work|Halted|AppVM|-|3|-1|-',
+          'work|Halted|AppVM|blue|3|-1|-',
           '',
         ].join('\n'),
       );
