@@ -16,6 +16,7 @@ import { NftJsonExecutor } from '../../../vm-side/executors/nft-executor';
 import { NodeTextFiles } from '../../../vm-side/executors/text-files';
 import { IpJsonNetObserver } from '../../../vm-side/observers/net-observer';
 import { NftJsonTableObserver } from '../../../vm-side/observers/nft-table-observer';
+import { FileDnsOverrideStore } from '../../../vm-side/state/file-dns-override-store';
 import type { Netns } from '../../helpers/netns';
 
 export interface AgentKit {
@@ -57,7 +58,7 @@ export function agentKit(ns: Netns): AgentKit {
     config,
     nft,
     netConfig,
-    dns: new DnsUpdateApplier(tables, nft),
+    dns: new DnsUpdateApplier(tables, nft, new FileDnsOverrideStore(config, silentLogger)),
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
