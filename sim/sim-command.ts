@@ -3,7 +3,8 @@ import { parseCli, UsageError, writeLine, type CliIo } from '../shared/cli/cli';
 import { runDemo } from './demo/run-demo';
 import { netnsOf, UPSTREAM_NETNS } from './planners/plan-sim';
 import { SimLayout } from './sim-layout';
-import { ADMIN_DIR, checkPrerequisites, Simulation } from './simulation';
+import { restartTargetOf, type SimTarget } from './sim-targets';
+import { ADMIN_DIR, checkPrerequisites, Simulation, type SimHealthState } from './simulation';
 import { loadTopology } from './topology';
 
 const HELP = `usage: qnet sim COMMAND [--sim-dir DIR] [--json]
@@ -19,7 +20,14 @@ router, policy and agents, as root.
                           (qnet prefs QUBE netvm X|none), as Xen does
   down                    stop every process, remove every namespace and
                           the sim dir (also what an earlier crash left)
-  status                  what runs, and what qnetd reports
+  status                  up, degraded (what died, and how to bring it
+                          back), starting or down; what qnetd reports.
+                          Exit 0 up, 1 degraded, 3 down, 4 starting
+  restart QUBE|qnetd|router|hotplug|upstream
+                          stop that process gracefully and start it again,
+                          the rest of the sim untouched (QUBE: its agent)
+  kill QUBE|qnetd|router|hotplug|upstream
+                          SIGKILL it, a crash nobody is told about
   exec QUBE -- CMD...     run CMD inside QUBE's namespace, as that qube, with
                           qnet, qnet-agent and qrexec-client-vm on PATH
                           (QUBE may be dom0 or upstream)
@@ -86,31 +94,125 @@ async function down(argv: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+/** `qnet sim status` exit codes, after LSB's status actions: 1 is "dead, pid file remains". */
+const STATUS_EXIT: Record<SimHealthState, number> = { up: 0, degraded: 1, down: 3, starting: 4 };
+
+/** What brings the sim back to `up` without losing it: never `down`/`up` while any of it runs. */
+function advice(state: SimHealthState, dead: readonly string[], upPid?: number): string[] {
+  switch (state) {
+    case 'degraded':
+      return [...new Set(dead.map(restartTargetOf))].map((t) => `qnet sim restart ${t}`);
+    case 'starting':
+      return [`wait: qnet sim up (process ${upPid ?? '?'}) is building it`];
+    case 'down':
+      return ['qnet sim up'];
+    case 'up':
+      return [];
+  }
+}
+
 async function status(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseCli(argv, COMMON, false);
   if (values.help) return help(io);
   const sim = new Simulation(SimLayout.fromEnv(io.env, values['sim-dir']));
+  const health = sim.health();
   const processes = sim.procs
     .names()
-    .map((name) => ({ name, pid: sim.procs.pidOf(name), alive: sim.procs.running(name) }));
+    .map((name) => ({ name, pid: sim.procs.pidOf(name) ?? null, alive: health.alive.includes(name) }));
   const namespaces = process.getuid?.() === 0 ? await sim.kernel.listNetns() : [];
-  const up = sim.isUp();
-  const qnetd = up ? await sim.qnet.run(['status', ...(values.json ? ['--json'] : [])]) : undefined;
+  const todo = advice(health.state, health.dead, health.upPid);
+  const ask = health.state !== 'down' && health.alive.includes('qnetd');
+  const qnetd = ask ? await sim.qnet.run(['status', ...(values.json ? ['--json'] : [])]) : undefined;
+  const exit = STATUS_EXIT[health.state];
   if (values.json) {
     let parsed: unknown = qnetd?.stdout;
     try {
-      parsed = qnetd ? JSON.parse(qnetd.stdout) : undefined;
+      parsed = qnetd ? JSON.parse(qnetd.stdout) : null;
     } catch {
       /* keep the text */
     }
-    writeLine(io.stdout, JSON.stringify({ up, dir: sim.layout.root, processes, namespaces, qnetd: parsed }));
-    return up ? 0 : 3;
+    writeLine(
+      io.stdout,
+      JSON.stringify({
+        state: health.state,
+        up: health.state === 'up' || health.state === 'degraded',
+        dir: sim.layout.root,
+        dead: health.dead,
+        advice: todo,
+        processes,
+        namespaces,
+        qnetd: parsed,
+      }),
+    );
+    return exit;
   }
-  writeLine(io.stdout, `simulation ${up ? 'up' : 'down'} (${sim.layout.root})`);
+  const headline: Record<SimHealthState, string> = {
+    up: 'simulation up',
+    degraded: `simulation up, but degraded: ${health.dead.join(', ')} ${health.dead.length > 1 ? 'are' : 'is'} dead`,
+    starting: 'simulation starting',
+    down: 'simulation down',
+  };
+  writeLine(io.stdout, `${headline[health.state]} (${sim.layout.root})`);
   for (const p of processes) writeLine(io.stdout, `  ${p.alive ? 'running' : 'dead   '}  ${p.name} (${p.pid ?? '?'})`);
   if (namespaces.length) writeLine(io.stdout, `  namespaces: ${namespaces.join(' ')}`);
+  if (health.state === 'degraded') {
+    writeLine(io.stdout, 'bring it back, the rest of the sim untouched:');
+    for (const line of todo) writeLine(io.stdout, `  ${line}`);
+  } else if (health.state === 'down' && processes.length + namespaces.length > 0) {
+    writeLine(io.stdout, 'leftovers of an earlier simulation: qnet sim up removes them first (or qnet sim down)');
+  }
   if (qnetd) io.stdout.write(qnetd.stdout + qnetd.stderr);
-  return up ? 0 : 3;
+  return exit;
+}
+
+const TARGET_HELP: Record<'restart' | 'kill', string> = {
+  restart: `usage: qnet sim restart QUBE|qnetd|router|hotplug|upstream [--sim-dir DIR] [--json]
+
+Stops that process as its service manager would (SIGTERM, SIGKILL after 5 s),
+starts it again and returns once it serves; the rest of the simulation is
+untouched. QUBE restarts the qube's qnet-agent (systemctl restart qnet-agent),
+which converges its saved state and asks dom0 for its current documents.
+qnetd keeps its embedded store; upstream is the two resolvers and the echo
+services. A dead process is started.
+
+Exit 0 done, 66 no such qube or process, 69 no simulation up,
+70 it did not come back (the message has its log's last lines).`,
+  kill: `usage: qnet sim kill QUBE|qnetd|router|hotplug|upstream [--sim-dir DIR] [--json]
+
+SIGKILL to that process (QUBE: its qnet-agent): a crash, nobody is told, so
+dom0 still takes the qube for running and its pushes fail until
+qnet sim restart QUBE|qnetd brings it back.
+
+Exit 0 killed, 66 no such qube or process, 69 no simulation up,
+75 it was not running.`,
+};
+
+function targetCommand(verb: 'restart' | 'kill') {
+  return async (argv: string[], io: CliIo): Promise<number> => {
+    const { values, positionals } = parseCli(argv, COMMON);
+    if (values.help) {
+      writeLine(io.stdout, TARGET_HELP[verb]);
+      return 0;
+    }
+    const [name, extra] = positionals;
+    if (!name) throw new UsageError(`usage: qnet sim ${verb} QUBE|qnetd|router|hotplug|upstream`);
+    if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
+    checkPrerequisites();
+    const sim = new Simulation(SimLayout.fromEnv(io.env, values['sim-dir']));
+    const start = Date.now();
+    const target: SimTarget = verb === 'restart' ? await sim.restart(name) : await sim.kill(name);
+    const ms = Date.now() - start;
+    const what = target.kind === 'agent' ? `the agent of ${target.qube}` : name;
+    if (values.json) {
+      writeLine(
+        io.stdout,
+        JSON.stringify({ [verb === 'restart' ? 'restarted' : 'killed']: name, processes: target.processes, ms }),
+      );
+    } else {
+      writeLine(io.stdout, verb === 'restart' ? `restarted ${what} in ${ms} ms` : `killed ${what} (SIGKILL)`);
+    }
+    return 0;
+  };
 }
 
 async function exec(argv: string[], io: CliIo): Promise<number> {
@@ -178,7 +280,15 @@ function help(io: CliIo): number {
   return 0;
 }
 
-const SUBCOMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = { up, down, status, exec, demo };
+const SUBCOMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
+  up,
+  down,
+  status,
+  restart: targetCommand('restart'),
+  kill: targetCommand('kill'),
+  exec,
+  demo,
+};
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;

@@ -1,4 +1,4 @@
-import { ConflictError, ForbiddenError, QnetError, quote } from '../shared/errors/qnet-error';
+import { ConflictError, ForbiddenError, NotFoundError, QnetError, quote } from '../shared/errors/qnet-error';
 
 /** `qnet sim` touches namespaces and nftables: only root may. */
 export class NotRootError extends ForbiddenError {
@@ -8,8 +8,12 @@ export class NotRootError extends ForbiddenError {
 }
 
 export class SimAlreadyUpError extends ConflictError {
-  constructor(dir: string) {
-    super(`the simulation in ${quote(dir, 200)} is already up (qnet sim down first)`);
+  constructor(dir: string, dead: readonly string[] = []) {
+    super(
+      `the simulation in ${quote(dir, 200)} is already up` +
+        (dead.length ? `, but ${dead.join(', ')} ${dead.length > 1 ? 'are' : 'is'} dead (qnet sim status)` : '') +
+        ' (qnet sim down first to build a new one)',
+    );
   }
 }
 
@@ -32,5 +36,26 @@ export class MissingToolError extends QnetError {
   readonly code = 'UNAVAILABLE';
   constructor(tool: string) {
     super(`${quote(tool)} is not on PATH (the simulation needs ip, nft and dnsmasq)`);
+  }
+}
+
+/** `qnet sim restart|kill|exec` named something the simulation has not. */
+export class SimUnknownTargetError extends NotFoundError {
+  constructor(name: string, known: readonly string[]) {
+    super(`no qube or sim process ${quote(name)} in the simulation (one of: ${known.join(', ')})`);
+  }
+}
+
+/** `qnet sim kill` of a process that is already dead. */
+export class SimNotRunningError extends ConflictError {
+  constructor(what: string, restart: string) {
+    super(`${what} is not running (qnet sim restart ${restart} starts it)`);
+  }
+}
+
+/** Another `qnet sim up` is building the simulation in this dir right now. */
+export class SimStartingError extends ConflictError {
+  constructor(dir: string, pid: number) {
+    super(`the simulation in ${quote(dir, 200)} is being brought up by process ${pid}; wait for it to finish`);
   }
 }

@@ -14,6 +14,10 @@ export class SimLayout {
   get stateFile(): string {
     return join(this.root, 'sim.json');
   }
+  /** The pid of the `qnet sim up` building this simulation, while it does; outside `pidDir`, so `down` spares it. */
+  get upPidFile(): string {
+    return join(this.root, 'up.pid');
+  }
   get topologyFile(): string {
     return join(this.root, 'topology.json');
   }

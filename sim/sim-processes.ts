@@ -4,13 +4,35 @@ import { connect } from 'node:net';
 import { SimStepError } from './sim-errors';
 import type { SimLayout } from './sim-layout';
 
-export const isAlive = (pid: number): boolean => {
+/** A zombie is dead: its parent (the `sim up` that exited, reparented to a pid 1 that may not reap) only has not reaped it. */
+function isZombie(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
   } catch {
     return false;
   }
+}
+
+/** The process' start time in clock ticks since boot (field 22 of /proc/PID/stat): a pid and this name one process. */
+export function processStartTime(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const start = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    return Number.isInteger(start) ? start : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    // EPERM: it exists but is root's (`qnet sim status` run by a user).
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return !isZombie(pid);
 };
 
 /** Guards against a recycled pid: the process must name the sim dir on its command line. */
@@ -114,6 +136,32 @@ export class SimProcesses {
     } catch {
       return [];
     }
+  }
+
+  /**
+   * Stops one named process as its service manager would: SIGTERM, SIGKILL
+   * after `graceMs`; resolves once it is gone. False when it was not running
+   * (its pid file names no live process of this sim).
+   */
+  async stop(name: string, graceMs = 5000): Promise<boolean> {
+    const pid = this.pidOf(name);
+    if (pid === undefined || !this.running(name)) return false;
+    await SimProcesses.terminate([pid], graceMs);
+    return true;
+  }
+
+  /** SIGKILL, as a crash: the process cleans nothing up. Resolves once it is gone; false when it was not running. */
+  async kill(name: string, timeoutMs = 5000): Promise<boolean> {
+    const pid = this.pidOf(name);
+    if (pid === undefined || !this.running(name)) return false;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      return false;
+    }
+    const start = Date.now();
+    while (isAlive(pid) && Date.now() - start < timeoutMs) await sleep(10);
+    return true;
   }
 
   /** SIGTERM, then SIGKILL for whatever is still there after `graceMs`. */

@@ -14,10 +14,20 @@ import {
 import { UPSTREAM } from './planners/upstream-plan';
 import { QnetCli, runCollect, type RunResult } from './qnet-cli';
 import { simBinaries, type SimBinaries } from './sim-binaries';
-import { MissingToolError, NotRootError, SimAlreadyUpError, SimNotUpError, SimStepError } from './sim-errors';
+import {
+  MissingToolError,
+  NotRootError,
+  SimAlreadyUpError,
+  SimNotRunningError,
+  SimNotUpError,
+  SimStartingError,
+  SimStepError,
+  SimUnknownTargetError,
+} from './sim-errors';
 import { SimKernel } from './sim-kernel';
 import type { SimLayout } from './sim-layout';
-import { canConnect, SimProcesses } from './sim-processes';
+import { canConnect, processStartTime, SimProcesses } from './sim-processes';
+import { agentProcess, resolveSimTarget, simTargetNames, type SimTarget } from './sim-targets';
 import { parseTopology, type SimQubeSpec, type SimTopology } from './topology';
 import { Upstream } from './upstream';
 import { connectVpnClient } from './vpn-client';
@@ -44,6 +54,23 @@ export interface DownReport {
 
 export type Progress = (line: string) => void;
 
+/**
+ * up: every process `up` started runs. degraded: `up` finished and some of
+ * them run, some died (restart them one by one). starting: a `qnet sim up`
+ * is building it. down: nothing of it runs (leftovers of a crash may remain;
+ * `up` removes them).
+ */
+export type SimHealthState = 'up' | 'degraded' | 'starting' | 'down';
+
+export interface SimHealth {
+  readonly state: SimHealthState;
+  /** Pid-file names of the sim's processes, alive or dead. */
+  readonly alive: readonly string[];
+  readonly dead: readonly string[];
+  /** The `qnet sim up` building it, while `starting`. */
+  readonly upPid?: number;
+}
+
 /** The kernel tools the sim and its agents drive (conntrack: a departing client's flows are purged). */
 export const SIM_TOOLS = ['ip', 'nft', 'dnsmasq', 'conntrack'] as const;
 
@@ -52,6 +79,12 @@ export function checkPrerequisites(): void {
   for (const tool of SIM_TOOLS) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new MissingToolError(tool);
   }
+}
+
+/** A qrexec service entry: a symlink to the socket that serves it (again, after a restart). */
+function linkEntry(socket: string, entry: string): void {
+  rmSync(entry, { force: true });
+  symlinkSync(socket, entry);
 }
 
 /**
@@ -83,15 +116,114 @@ export class Simulation {
     }
   }
 
-  /** Up means: `up` finished, and the router and qnetd still run. */
+  /** Reads only pid and state files: any process may ask, not just the one that ran `up`. */
+  health(): SimHealth {
+    const names = this.procs.names();
+    const alive = names.filter((n) => this.procs.running(n));
+    const dead = names.filter((n) => !alive.includes(n));
+    const upPid = this.upInProgress();
+    if (upPid !== undefined) return { state: 'starting', alive, dead, upPid };
+    if (this.state() === undefined || alive.length === 0) return { state: 'down', alive, dead };
+    return { state: dead.length ? 'degraded' : 'up', alive, dead };
+  }
+
+  /** Up means: `up` finished and its processes run, maybe not all of them (see `health`). */
   isUp(): boolean {
-    return this.state() !== undefined && this.procs.running('router') && this.procs.running('qnetd');
+    const { state } = this.health();
+    return state === 'up' || state === 'degraded';
   }
 
   requireUp(): SimState {
     const s = this.state();
     if (!s || !this.isUp()) throw new SimNotUpError(this.layout.root);
     return s;
+  }
+
+  /** The pid of a `qnet sim up` (another process, or this one) still building this simulation. */
+  private upInProgress(): number | undefined {
+    try {
+      const [pid, started] = readFileSync(this.layout.upPidFile, 'utf8').trim().split(' ').map(Number);
+      // The start time guards against a recycled pid after an `up` that was killed.
+      return pid !== undefined && started !== undefined && processStartTime(pid) === started ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** What `restart`/`kill` NAME means here; NOT_FOUND names what exists. */
+  target(name: string): SimTarget {
+    const { topology } = this.requireUp();
+    const target = resolveSimTarget(topology, name);
+    if (!target) throw new SimUnknownTargetError(name, simTargetNames(topology));
+    return target;
+  }
+
+  /**
+   * Stops NAME's processes gracefully (SIGTERM, as systemctl restart does),
+   * starts them again and resolves once they serve. Works on a dead one too.
+   */
+  async restart(name: string): Promise<SimTarget> {
+    const target = this.target(name);
+    for (const p of target.processes) await this.procs.stop(p);
+    switch (target.kind) {
+      case 'agent':
+        await this.startAgent(target.qube);
+        break;
+      case 'qnetd':
+        await this.startQnetd();
+        break;
+      case 'router':
+        await this.startRouter();
+        break;
+      case 'hotplug':
+        rmSync(this.layout.hotplugStatusFile, { force: true });
+        await this.startHotplug();
+        break;
+      case 'upstream':
+        await this.upstream().startServices();
+        break;
+    }
+    return target;
+  }
+
+  /** SIGKILL to NAME's processes, a crash: nobody is told (qnetd still takes the qube for running). */
+  async kill(name: string): Promise<SimTarget> {
+    const target = this.target(name);
+    let killed = 0;
+    for (const p of target.processes) if (await this.procs.kill(p)) killed++;
+    if (killed === 0) {
+      const what = target.kind === 'agent' ? `the agent of ${target.qube}` : name;
+      throw new SimNotRunningError(what, name);
+    }
+    return target;
+  }
+
+  /** Restarts dom0's qnetd (the embedded store keeps its state); resolves once both its sockets answer. */
+  async restartQnetd(): Promise<void> {
+    await this.restart('qnetd');
+  }
+
+  /** `systemctl restart qnet-agent` in QUBE: SIGTERM, start, wait until its socket answers. */
+  async restartAgent(qube: string): Promise<void> {
+    this.agentTarget(qube);
+    await this.restart(qube);
+  }
+
+  /** QUBE's agent crashes (SIGKILL); dom0 is not told. */
+  async killAgent(qube: string): Promise<void> {
+    this.agentTarget(qube);
+    await this.kill(qube);
+  }
+
+  /** Only a qube's name: `restartAgent('qnetd')` must not restart qnetd. */
+  private agentTarget(qube: string): void {
+    const { topology } = this.requireUp();
+    if (!topology.qubes.some((q) => q.name === qube)) {
+      throw new SimUnknownTargetError(
+        qube,
+        topology.qubes.map((q) => q.name),
+      );
+    }
   }
 
   /** The environment a process inside `qube` gets: its own agent paths and its own router socket. */
@@ -143,7 +275,13 @@ export class Simulation {
 
   async up(topology: SimTopology, signal?: AbortSignal): Promise<SimState> {
     checkPrerequisites();
-    if (this.isUp()) throw new SimAlreadyUpError(this.layout.root);
+    const health = this.health();
+    if (health.state === 'starting' && health.upPid !== undefined) {
+      throw new SimStartingError(this.layout.root, health.upPid);
+    }
+    if (health.state === 'up' || health.state === 'degraded') {
+      throw new SimAlreadyUpError(this.layout.root, health.dead);
+    }
     const leftovers = await this.down();
     if (leftovers.processes || leftovers.namespaces.length) {
       this.progress(
@@ -158,6 +296,7 @@ export class Simulation {
         return fn();
       };
       this.layDirectories(topology);
+      writeFileSync(this.layout.upPidFile, `${process.pid} ${processStartTime(process.pid) ?? 0}\n`);
       await step('upstream namespace', () => this.upstream().create());
       await step('router (qrexec stand-in, real policy)', () => this.startRouter());
       await step('qnetd (embedded store)', () => this.startQnetd());
@@ -169,6 +308,7 @@ export class Simulation {
       await step('hot-plug supervisor (moves a vif when a netvm changes)', () => this.startHotplug());
       const state: SimState = { topology, startedAt: new Date().toISOString(), upMs: Date.now() - start };
       writeFileSync(this.layout.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+      rmSync(this.layout.upPidFile, { force: true });
       return state;
     } catch (err) {
       this.progress('up failed: tearing down');
@@ -236,9 +376,8 @@ export class Simulation {
       async () => (await canConnect(`${run}/qnetd.sock`)) && (await canConnect(`${run}/qrexec.sock`)),
       15_000,
     );
-    for (const entry of ['qubes.NetConfig', 'qnet.Ping']) {
-      symlinkSync(`${run}/qrexec.sock`, `${l.serviceDir(ADMIN_DIR)}/${entry}`);
-    }
+    for (const entry of ['qubes.NetConfig', 'qnet.Ping'])
+      linkEntry(`${run}/qrexec.sock`, `${l.serviceDir(ADMIN_DIR)}/${entry}`);
   }
 
   /** After the boots: from here on, the cables follow qnetd's netvm settings. */
@@ -305,13 +444,13 @@ export class Simulation {
     const l = this.layout;
     const sock = l.agentSocket(qube);
     this.procs.start(
-      `agent-${qube}`,
+      agentProcess(qube),
       'ip',
       ['netns', 'exec', netnsOf(qube), this.bins.node, this.bins.agent, 'serve', '--socket', sock],
       this.qubeEnv(qube),
     );
-    await this.procs.waitReady(`agent-${qube}`, () => canConnect(sock));
-    for (const entry of AGENT_ENTRIES) symlinkSync(sock, `${l.serviceDir(qube)}/${entry}`);
+    await this.procs.waitReady(agentProcess(qube), () => canConnect(sock));
+    for (const entry of AGENT_ENTRIES) linkEntry(sock, `${l.serviceDir(qube)}/${entry}`);
   }
 
   /**

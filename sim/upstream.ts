@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { DNS_RECORDS, planDnsmasqArgs, UPSTREAM } from './planners/upstream-plan';
 import { UPSTREAM_NETNS } from './planners/plan-sim';
 import { planVpnDnsmasqArgs, planVpnServer, VPN } from './planners/vpn-plan';
@@ -80,7 +80,9 @@ export class Upstream {
     return r.stdout.includes('"ok":true');
   }
 
-  private async startServices(): Promise<void> {
+  /** The resolvers and echo services; again after `qnet sim restart upstream` stopped them. */
+  async startServices(): Promise<void> {
+    rmSync(`${this.layout.upstreamDir}/echo.ready`, { force: true });
     const inNs = (file: string, args: string[]) => ['netns', 'exec', UPSTREAM_NETNS, file, ...args];
     for (const index of [0, 1] as const) {
       const pid = `${this.layout.upstreamDir}/dnsmasq-${index}.pid`;
