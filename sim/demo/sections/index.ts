@@ -7,6 +7,7 @@ import { moveNetvmSection } from './move-netvm';
 import { policySection } from './policy';
 import { spoofSection } from './spoof';
 import { upstreamDnsSection } from './upstream-dns';
+import { vpnSection } from './vpn';
 
 /** The scripted scenario, in order: later sections build on the state earlier ones leave. */
 export const DEMO_SECTIONS: readonly DemoSection[] = [
@@ -18,4 +19,5 @@ export const DEMO_SECTIONS: readonly DemoSection[] = [
   policySection,
   upstreamDnsSection,
   moveNetvmSection,
+  vpnSection,
 ];
