@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
+import { UsageError, type CliIo } from '../../../../shared/cli/cli';
 import type { CallContext } from '../../../../shared/contract/call-context';
 import { silentLogger } from '../../../../shared/logging/logger';
 import { SerialQueue } from '../../../../shared/runtime/serial-queue';
@@ -7,6 +8,8 @@ import { DnsUpdateApplier } from '../../../../vm-side/apply/dns-update-applier';
 import { GenerationGate } from '../../../../vm-side/apply/generation-gate';
 import { LocalDnsOverride } from '../../../../vm-side/apply/local-dns-override';
 import { Converger } from '../../../../vm-side/boot/converge';
+import type { AgentRoot } from '../../../../vm-side/commands/agent-root';
+import { runDnsUpdateCommand } from '../../../../vm-side/commands/dns-update-command';
 import type { NftExecutor } from '../../../../vm-side/executors/nft-executor';
 import { DnsUpdateHandler } from '../../../../vm-side/handlers/dns-update-handler';
 import type { NftTableObserver } from '../../../../vm-side/observers/nft-table-observer';
@@ -100,4 +103,27 @@ describe('local DNS override (a VPN qube keeps its own DNS)', () => {
     assert.doesNotMatch(lines.join('\n'), /198\.51\.100\.153/);
     sinon.assert.notCalled(a.nft.apply);
   });
+});
+
+describe('qnet-agent dns-update flags', () => {
+  const io = { stdout: { write: () => true }, stderr: { write: () => true }, env: {} } as unknown as CliIo;
+  const neverBuilt = {
+    config: () => {
+      throw new Error('must not get this far');
+    },
+  } as unknown as AgentRoot;
+  for (const argv of [
+    [],
+    ['--clear', '--upstream', VPN_DNS],
+    ['--clear', '--from-system'],
+    ['--upstream', VPN_DNS, '--from-system'],
+  ]) {
+    it(`refuses ${JSON.stringify(argv)} before touching anything: exactly one of set, read or clear`, async () => {
+      await assert.rejects(runDnsUpdateCommand(argv, io, neverBuilt), (err: Error) => {
+        assert.ok(err instanceof UsageError);
+        assert.match(err.message, /exactly one of --from-system, --upstream and --clear/);
+        return true;
+      });
+    });
+  }
 });
