@@ -57,6 +57,11 @@ export class Upstream {
   /** The VPN provider: its tunnel's server end and the DNS server it tells its clients to use. */
   async startVpnServer(): Promise<void> {
     for (const args of planVpnServer()) await this.kernel.ip(UPSTREAM_NETNS, args);
+    await this.startVpnDns();
+  }
+
+  /** Its dnsmasq listens on the tunnel's address: only once the tunnel exists (again after a restart). */
+  private async startVpnDns(): Promise<void> {
     const log = this.layout.dnsmasqLog(VPN.dnsLogIndex);
     const pid = `${this.layout.upstreamDir}/dnsmasq-vpn.pid`;
     const args = planVpnDnsmasqArgs({ pid, log }, { name: DNS_RECORDS.name, a: DNS_RECORDS.a });
@@ -110,5 +115,6 @@ export class Upstream {
     for (const index of [0, 1] as const) {
       await this.procs.waitReady(`dnsmasq-${index}`, () => this.answers(UPSTREAM.dns[index]));
     }
+    if (await this.kernel.linkExists(UPSTREAM_NETNS, VPN.device)) await this.startVpnDns();
   }
 }

@@ -4,6 +4,7 @@ import { CAST } from '../../sim/demo/cast';
 import { vpnSection } from '../../sim/demo/sections/vpn';
 import { DNS_RECORDS, UPSTREAM } from '../../sim/planners/upstream-plan';
 import { VPN } from '../../sim/planners/vpn-plan';
+import { restartTargetOf } from '../../sim/sim-targets';
 import { assertAllPass, useSimulation } from './sim-fixture';
 
 // sys-vpn's VPN client (VXLAN tunnel through sys-firewall and sys-net, its own routes, its DNS override).
@@ -30,6 +31,14 @@ describe('e2e: a VPN qube behind sys-firewall', function () {
     await s.sim.restartAgent(CAST.vpn);
     await s.sim.qnet.must(['push', CAST.vpn]);
     const dns = await s.ctx.probes.dns(CAST.vpnApp, VIRTUAL_DNS[1], DNS_RECORDS.markerName);
+    assert.deepEqual(dns.addresses, [VPN.dnsMarker], dns.error);
+  });
+  it("the VPN's DNS server crashed: sim status names the restart that brings it back, and it does", async () => {
+    await s.sim.procs.kill('dnsmasq-vpn');
+    assert.deepEqual(s.sim.health().dead, ['dnsmasq-vpn']);
+    await s.sim.restart(restartTargetOf('dnsmasq-vpn'));
+    assert.equal(s.sim.health().state, 'up', `dead: ${s.sim.health().dead.join(', ')}`);
+    const dns = await s.ctx.probes.dns(CAST.vpnApp, VIRTUAL_DNS[0], DNS_RECORDS.markerName);
     assert.deepEqual(dns.addresses, [VPN.dnsMarker], dns.error);
   });
 });
