@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { parseCli, UsageError, writeLine, type CliIo } from '../shared/cli/cli';
 import { runDemo } from './demo/run-demo';
-import { netnsOf, UPSTREAM_NETNS } from './planners/plan-sim';
 import { SimLayout } from './sim-layout';
 import { restartTargetOf, type SimTarget } from './sim-targets';
-import { ADMIN_DIR, checkPrerequisites, Simulation, type SimHealthState } from './simulation';
+import { checkPrerequisites, Simulation, type SimHealthState } from './simulation';
 import { loadTopology } from './topology';
 
 const HELP = `usage: qnet sim COMMAND [--sim-dir DIR] [--json]
@@ -29,8 +29,9 @@ router, policy and agents, as root.
   kill QUBE|qnetd|router|hotplug|upstream
                           SIGKILL it, a crash nobody is told about
   exec QUBE -- CMD...     run CMD inside QUBE's namespace, as that qube, with
-                          qnet, qnet-agent and qrexec-client-vm on PATH
-                          (QUBE may be dom0 or upstream)
+                          qnet, qnet-agent and qrexec-client-vm on PATH and
+                          its resolv.conf as /etc/resolv.conf; a terminal
+                          stays one (QUBE may be dom0 or upstream)
   demo [--keep]           (re)build the sim, run the scripted scenario and
                           print one PASS/FAIL line per check; exit 1 on any
                           FAIL. --keep leaves the sim up afterwards
@@ -215,40 +216,66 @@ function targetCommand(verb: 'restart' | 'kill') {
   };
 }
 
+const EXEC_HELP = `usage: qnet sim exec QUBE [--sim-dir DIR] -- CMD [ARGS...]
+
+Runs CMD inside QUBE's network namespace, as that qube: qnet, qnet-agent and
+qrexec-client-vm on PATH, the qube's own resolv.conf as /etc/resolv.conf
+(as it was when CMD started). QUBE may also be dom0 (the machine's namespace,
+qnet pointed at the sim's qnetd) or upstream. CMD gets this terminal when
+there is one (interactive shells, progress bars) and the caller's stdin,
+stdout and stderr as they are.
+
+Exit: CMD's own status (128+N when signal N killed it), 66 no such qube,
+69 no simulation up, 127 CMD could not be started.`;
+
+/** Signals that reach qnet but not CMD, forwarded. Ctrl-C from a terminal reaches both (one process group). */
+function forwardSignals(child: ChildProcess, viaTerminal: boolean): () => void {
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const).map((sig) => {
+    const handler = () => {
+      if (!(viaTerminal && (sig === 'SIGINT' || sig === 'SIGQUIT'))) child.kill(sig);
+    };
+    process.on(sig, handler);
+    return () => process.off(sig, handler);
+  });
+  return () => handlers.forEach((off) => off());
+}
+
 async function exec(argv: string[], io: CliIo): Promise<number> {
   const dash = argv.indexOf('--');
   const own = dash < 0 ? argv : argv.slice(0, dash);
   const { values, positionals } = parseCli(own, COMMON);
-  if (values.help) return help(io);
+  if (values.help) {
+    writeLine(io.stdout, EXEC_HELP);
+    return 0;
+  }
   const command = dash < 0 ? positionals.slice(1) : argv.slice(dash + 1);
   const qube = positionals[0];
   if (!qube || command.length === 0) throw new UsageError('usage: qnet sim exec QUBE -- CMD [ARGS...]');
+  if (dash >= 0 && positionals.length > 1)
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
   checkPrerequisites();
   const sim = new Simulation(SimLayout.fromEnv(io.env, values['sim-dir']));
-  const state = sim.requireUp();
-  const known = [state.topology.adminVm, 'upstream', ...state.topology.qubes.map((q) => q.name)];
-  if (!known.includes(qube)) throw new UsageError(`no qube ${JSON.stringify(qube)} (one of: ${known.join(', ')})`);
-  // dom0 has no network: it runs in the machine's namespace, with the CLI pointed at the sim's qnetd.
-  const [file, args, env] =
-    qube === state.topology.adminVm
-      ? [command[0], command.slice(1), { QNET_RUN_DIR: sim.layout.runDir(ADMIN_DIR), PATH: sim.pathWithWrappers() }]
-      : [
-          'ip',
-          ['netns', 'exec', qube === 'upstream' ? UPSTREAM_NETNS : netnsOf(qube), ...command],
-          qube === 'upstream' ? {} : sim.qubeEnv(qube),
-        ];
+  const { file, args, env } = sim.execPlan(qube, command);
+  // The real CLI hands CMD its own descriptors: a terminal stays a terminal, and nothing
+  // of CMD's stdout is closed or buffered by us. Tests calling run() in-process get pipes.
+  const ownStdio = io.stdin === process.stdin && io.stdout === process.stdout && io.stderr === process.stderr;
   return new Promise((resolve) => {
-    const child = spawn(file, args, { env: { ...io.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    io.stdin.pipe(child.stdin);
-    child.stdout.pipe(io.stdout, { end: false });
-    child.stderr.pipe(io.stderr, { end: false });
+    const child = spawn(file, args, { env: { ...io.env, ...env }, stdio: ownStdio ? 'inherit' : 'pipe' });
+    const release = forwardSignals(child, ownStdio && Boolean((process.stdin as { isTTY?: boolean }).isTTY));
+    if (!ownStdio) {
+      io.stdin.pipe(child.stdin!);
+      child.stdout!.pipe(io.stdout, { end: false });
+      child.stderr!.pipe(io.stderr, { end: false });
+    }
     child.once('error', (err) => {
-      writeLine(io.stderr, `qnet sim exec: ${err.message}`);
+      release();
+      writeLine(io.stderr, `qnet: UNAVAILABLE: cannot run ${JSON.stringify(file)}: ${err.message}`);
       resolve(127);
     });
-    child.once('close', (code) => {
-      io.stdin.unpipe(child.stdin);
-      resolve(code ?? 1);
+    child.once('close', (code, signal) => {
+      release();
+      if (!ownStdio) io.stdin.unpipe(child.stdin!);
+      resolve(code ?? 128 + (signal ? osConstants.signals[signal] : 0));
     });
   });
 }

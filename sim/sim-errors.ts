@@ -41,8 +41,8 @@ export class MissingToolError extends QnetError {
 
 /** `qnet sim restart|kill|exec` named something the simulation has not. */
 export class SimUnknownTargetError extends NotFoundError {
-  constructor(name: string, known: readonly string[]) {
-    super(`no qube or sim process ${quote(name)} in the simulation (one of: ${known.join(', ')})`);
+  constructor(name: string, known: readonly string[], what = 'qube or sim process') {
+    super(`no ${what} ${quote(name)} in the simulation (one of: ${known.join(', ')})`);
   }
 }
 

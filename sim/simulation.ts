@@ -9,6 +9,7 @@ import {
   planCreateArgs,
   planStartOrder,
   planSystemInfo,
+  UPSTREAM_NETNS,
   VIF_MAC,
 } from './planners/plan-sim';
 import { UPSTREAM } from './planners/upstream-plan';
@@ -80,6 +81,14 @@ export function checkPrerequisites(): void {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new MissingToolError(tool);
   }
 }
+
+/** Run by `sh -c` inside the qube's namespace: $1 the qube's resolv.conf, then the command and its arguments. */
+const BIND_RESOLV_CONF = [
+  'mount --bind "$1" /etc/resolv.conf || {',
+  '  echo "qnet: UNAVAILABLE: cannot show the qube\'s resolv.conf as /etc/resolv.conf" >&2; exit 126; }',
+  'shift',
+  'exec "$@"',
+].join('\n');
 
 /** A qrexec service entry: a symlink to the socket that serves it (again, after a restart). */
 function linkEntry(socket: string, entry: string): void {
@@ -267,6 +276,34 @@ export class Simulation {
   /** Runs `file args` inside a qube's namespace, as that qube. */
   execIn(qube: string, file: string, args: readonly string[], input?: string | Buffer): Promise<RunResult> {
     return runCollect('ip', ['netns', 'exec', netnsOf(qube), file, ...args], { env: this.qubeEnv(qube), input });
+  }
+
+  /**
+   * How `qnet sim exec QUBE -- CMD` runs CMD: dom0 in the machine's namespace
+   * (it has no network) with the CLI pointed at the sim's qnetd; the upstream
+   * in its namespace; a qube in its namespace, as that qube, and seeing its
+   * own resolv.conf as /etc/resolv.conf. `ip netns exec` gives CMD a mount
+   * namespace of its own whose mounts never reach the machine's, so the bind
+   * mount needs no cleanup. It shows the file as it was when CMD started:
+   * the agent replaces it by rename, and a bind mount keeps the old inode.
+   */
+  execPlan(qube: string, command: readonly string[]): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
+    const { topology } = this.requireUp();
+    const known = [topology.adminVm, 'upstream', ...topology.qubes.map((q) => q.name)];
+    if (!known.includes(qube)) throw new SimUnknownTargetError(qube, known, 'qube');
+    const [file, ...args] = command;
+    if (file === undefined) throw new SimStepError('exec', 'no command');
+    if (qube === topology.adminVm) {
+      return { file, args, env: { QNET_RUN_DIR: this.layout.runDir(ADMIN_DIR), PATH: this.pathWithWrappers() } };
+    }
+    if (qube === 'upstream') return { file: 'ip', args: ['netns', 'exec', UPSTREAM_NETNS, ...command], env: {} };
+    // Never the machine's resolver: a qube without a resolv.conf yet sees an empty one.
+    const resolv = existsSync(this.layout.resolvConf(qube)) ? this.layout.resolvConf(qube) : '/dev/null';
+    return {
+      file: 'ip',
+      args: ['netns', 'exec', netnsOf(qube), '/bin/sh', '-c', BIND_RESOLV_CONF, 'qnet-sim-exec', resolv, ...command],
+      env: this.qubeEnv(qube),
+    };
   }
 
   agent(qube: string, args: readonly string[]): Promise<RunResult> {

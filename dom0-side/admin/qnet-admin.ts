@@ -22,6 +22,7 @@ export interface CreateRequest {
   readonly klass?: QubeClass;
   readonly netvm?: string | null;
   readonly providesNetwork?: boolean;
+  readonly label?: string;
   readonly qid?: number;
   readonly dispid?: number;
 }
@@ -89,6 +90,7 @@ export class QnetAdmin {
         ...(req.netvm === undefined ? { netvm: inventory.defaultNetvm, netvmIsDefault: true } : { netvm: req.netvm }),
         providesNetwork: req.providesNetwork ?? false,
         ...(req.providesNetwork === undefined ? { providesNetworkIsDefault: true } : {}),
+        ...(req.label !== undefined ? { label: req.label } : {}),
         features: {},
         tags: [],
         power: 'halted',

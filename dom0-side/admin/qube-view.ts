@@ -97,6 +97,7 @@ export function toQubeInfo(snapshot: NetworkSnapshot, q: Qube, generations: Push
     klass: q.klass,
     dispid: q.dispid ?? null,
     power: q.power,
+    label: q.label ?? null,
     features: toFeaturePairs(q.features),
     firewall: firewallLines(q),
     firewall_error: net?.firewallError?.slice(0, 1200) ?? null,

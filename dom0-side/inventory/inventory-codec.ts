@@ -50,6 +50,10 @@ const StoredQube = z.strictObject({
   ip: z.string().max(64).optional(),
   ip6: z.string().max(64).optional(),
   mac: z.string().max(32).optional(),
+  label: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]{0,31}$/)
+    .optional(),
   /** Properties at Qubes's default (not set on the qube): netvm then follows default_netvm. */
   defaults: z
     .array(z.enum(['netvm', 'provides_network']))
@@ -81,6 +85,7 @@ export function toStoredText(inventory: Inventory): string {
     ...(q.ip !== undefined ? { ip: q.ip } : {}),
     ...(q.ip6 !== undefined ? { ip6: q.ip6 } : {}),
     ...(q.mac !== undefined ? { mac: q.mac } : {}),
+    ...(q.label !== undefined ? { label: q.label } : {}),
     ...storedDefaults(q),
   }));
   const globals = inventory.defaultNetvm === null ? {} : { default_netvm: inventory.defaultNetvm };
@@ -129,6 +134,7 @@ function fromStored(s: StoredQube): Qube {
     ...(s.ip !== undefined ? { ip: s.ip } : {}),
     ...(s.ip6 !== undefined ? { ip6: s.ip6 } : {}),
     ...(s.mac !== undefined ? { mac: s.mac } : {}),
+    ...(s.label !== undefined ? { label: s.label } : {}),
     ...(s.defaults?.includes('netvm') ? { netvmIsDefault: true } : {}),
     ...(s.defaults?.includes('provides_network') ? { providesNetworkIsDefault: true } : {}),
   };

@@ -17,6 +17,8 @@ export interface Qube {
   /** Name of the qube providing its network, or null for none. */
   readonly netvm: string | null;
   readonly providesNetwork: boolean;
+  /** Its label (red, green…), as qvm-create -l set it; absent when created without one. */
+  readonly label?: string;
   /** Qubes features are strings; `ipv6` is read from here. */
   readonly features: Readonly<Record<string, string>>;
   readonly tags: readonly string[];

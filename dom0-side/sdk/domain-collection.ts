@@ -10,6 +10,8 @@ export interface CreateOptions {
   readonly klass?: QubeClass;
   readonly netvm?: string | null;
   readonly providesNetwork?: boolean;
+  /** qvm-create -l: one of Qubes' labels (red, green…), shown by prefs. */
+  readonly label?: string;
   readonly qid?: number;
   readonly dispid?: number;
 }

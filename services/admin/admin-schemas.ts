@@ -97,6 +97,11 @@ export type PushResult = z.infer<typeof PushResult>;
 
 const Address = z.string().max(64).nullable();
 
+/** Qubes' default labels (qvm-create -l takes one of them); qubesd may know more, added by an admin. */
+export const QUBE_LABELS = ['red', 'orange', 'yellow', 'green', 'gray', 'blue', 'purple', 'black'] as const;
+/** A label's name as qubesd stores it. */
+export const QubeLabel = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/);
+
 /**
  * A qube as `qvm-prefs` shows it: every property with qubesd's name and
  * meaning (qubes/vm/mixin/net.py), plus what only qnet knows (`power`,
@@ -110,6 +115,8 @@ export const QubeInfo = z.strictObject({
   netvm: AdminQubeName.nullable(),
   provides_network: z.boolean(),
   power: z.enum(['running', 'halted']),
+  /** The qube's label (`qvm-prefs QUBE label`); null when it was created without one. */
+  label: QubeLabel.nullable().optional(),
   /**
    * [name, value] pairs in name order. Not an object: a feature may be named
    * `__proto__`, which object-shaped msgpack and JSON readers mangle or drop.

@@ -11,6 +11,7 @@ import {
   PushTarget,
   AdminEvent,
   QubeInfo,
+  QubeLabel,
 } from './admin-schemas';
 
 /**
@@ -48,6 +49,7 @@ export const CreateQube = change(
     klass: QubeClass.optional(),
     netvm: AdminQubeName.nullable().optional(),
     providesNetwork: z.boolean().optional(),
+    label: QubeLabel.optional(),
     qid: z.number().int().optional(),
     dispid: z.number().int().optional(),
   }),

@@ -9,17 +9,27 @@ interface LsRow {
   readonly name: string;
   readonly state: 'Running' | 'Halted';
   readonly klass: string;
+  readonly label: string | null;
   readonly netvm: string | null;
   readonly ip: string | null;
   readonly gateway: string | null;
 }
 
-const DOM0: LsRow = { name: 'dom0', state: 'Running', klass: 'AdminVM', netvm: null, ip: null, gateway: null };
+const DOM0: LsRow = {
+  name: 'dom0',
+  state: 'Running',
+  klass: 'AdminVM',
+  label: 'black',
+  netvm: null,
+  ip: null,
+  gateway: null,
+};
 
 const rowOf = (q: QubeInfo): LsRow => ({
   name: q.name,
   state: q.power === 'running' ? 'Running' : 'Halted',
   klass: q.klass,
+  label: q.label ?? null,
   netvm: q.netvm,
   ip: q.ip,
   // qvm-ls's GATEWAY is `netvm.gateway`: what the netvm offers, i.e. this qube's visible_gateway.
@@ -27,15 +37,16 @@ const rowOf = (q: QubeInfo): LsRow => ({
 });
 
 /**
- * qvm-ls's columns. LABEL and TEMPLATE: qnet keeps neither (it manages networking
- * only), so they read `-`, as qvm-ls prints an absent value. IPBACK: qvm-ls's
+ * qvm-ls's columns. LABEL: the label create -l gave (dom0's is black, as in Qubes);
+ * `-` when none. TEMPLATE: qnet keeps none (it manages networking only), so it
+ * reads `-`, as qvm-ls prints an absent value. IPBACK: qvm-ls's
  * network format names a property no Qubes 4 qube has, so qvm-ls prints `-` there too.
  */
 const COLUMNS = {
   NAME: (r: LsRow) => r.name,
   STATE: (r: LsRow) => r.state,
   CLASS: (r: LsRow) => r.klass,
-  LABEL: () => '',
+  LABEL: (r: LsRow) => cellText(r.label),
   TEMPLATE: () => '',
   NETVM: (r: LsRow) => cellText(r.netvm),
   IP: (r: LsRow) => cellText(r.ip),
@@ -53,7 +64,7 @@ export const run = qnetCommand({
     'usage: qnet ls [-n] [--raw-list | --raw-data] [--running] [--halted] [VMNAME...]',
     '',
     "Every qube (dom0 too), or the VMNAMEs, in qvm-ls' columns: NAME STATE CLASS LABEL TEMPLATE NETVM.",
-    'LABEL and TEMPLATE are always - (qnet keeps neither).',
+    'LABEL is the label create -l gave (- when none); TEMPLATE is always - (qnet keeps none).',
     "  -n, --network   NAME STATE NETVM IP IPBACK GATEWAY (IPBACK is - as in qvm-ls; GATEWAY is the netvm's)",
     '  --raw-list      names only, one per line',
     '  --raw-data      the columns separated by |, no header',

@@ -15,7 +15,7 @@ import { cellText } from './text-table';
 
 /** Shown without --json, as qvm-prefs lists them (alphabetically); qnet's extras are in --json. */
 const SHOWN: readonly (keyof QubeInfo)[] = (
-  [...NETWORK_PROPERTIES, 'klass', 'name', 'qid'] as (keyof QubeInfo)[]
+  [...NETWORK_PROPERTIES, 'klass', 'label', 'name', 'qid'] as (keyof QubeInfo)[]
 ).sort();
 
 /** `--help-properties`: qvm-prefs lists every property with a line about it; these are qnet's. */
@@ -26,6 +26,7 @@ const PROPERTY_HELP: Readonly<Record<string, string>> = {
   ip: "the qube's IPv4 address (settable; -D returns to the planned one)",
   ip6: "the qube's IPv6 address (settable; -D returns to the planned one)",
   klass: 'the qube class (read-only)',
+  label: 'the label qnet create -l gave it (read-only in qnet)',
   mac: "the qube's MAC address (read-only)",
   name: 'the qube name (read-only)',
   netvm: 'the qube providing network (settable, live; none disconnects; -D follows default_netvm)',

@@ -1,4 +1,5 @@
 import { UsageError, type CliIo } from '../../../shared/cli/cli';
+import { QUBE_LABELS } from '../../../services/admin/admin-schemas';
 import type { Qubes } from '../../sdk/qubes';
 import { QUBE_CLASSES, type QubeClass } from '../../inventory/qube';
 import {
@@ -23,9 +24,6 @@ function integer(value: string | undefined, flag: string): number | undefined {
   return Number(value);
 }
 
-/** Qubes' label names (qubes.xml's defaults); qvm-create --label takes one of them. */
-const QUBES_LABELS = ['red', 'orange', 'yellow', 'green', 'gray', 'blue', 'purple', 'black'];
-
 export const runCreate = qnetCommand({
   usage: [
     'usage: qnet create NAME [--class CLASS] [-l LABEL] [--property NAME=VALUE]... [--netvm NETVM|none] [--provides-network]',
@@ -33,10 +31,12 @@ export const runCreate = qnetCommand({
     '',
     "The embedded store's qvm-create: the new qube is halted; its netvm defaults to none.",
     '  -C, --class CLASS    AppVM (default), DispVM, TemplateVM or StandaloneVM',
-    "  -l, --label LABEL    checked against Qubes' labels and accepted for qvm-create scripts; qnet keeps no label",
+    "  -l, --label LABEL    one of Qubes' labels (red, orange, yellow, green, gray, blue, purple, black);",
+    '                       kept, and shown by qnet prefs NAME label and qnet ls',
     '  --property, --prop NAME=VALUE   set a property (netvm, provides_network, ip, ip6) as the qube is created',
     '  --standalone, --disp   shortcuts for --class StandaloneVM, --class DispVM',
     '  --qid N, --dispid N  ids (default: the lowest free); a DispVM is addressed by its dispid',
+    "  qvm-create's -P POOL and -p/--pool VOLUME=POOL choose storage pools: qnet keeps no storage, so both are refused",
     ...COMMON_USAGE,
   ].join('\n'),
   options: {
@@ -46,6 +46,9 @@ export const runCreate = qnetCommand({
     label: { type: 'string', short: 'l' },
     // qvm-create's --property and --prop; its -P is a storage pool, which qnet has none of.
     property: { type: 'string', multiple: true },
+    // qvm-create's storage pools: -P POOL for every volume, -p/--pool VOLUME=POOL for one. Parsed only to refuse.
+    'one-pool': { type: 'string', short: 'P', multiple: true },
+    pool: { type: 'string', short: 'p', multiple: true },
     prop: { type: 'string', multiple: true },
     standalone: { type: 'boolean' },
     disp: { type: 'boolean' },
@@ -55,6 +58,12 @@ export const runCreate = qnetCommand({
     dispid: { type: 'string' },
   },
   async run({ values, positionals, io, connect }) {
+    if (values['one-pool'] !== undefined || values.pool !== undefined) {
+      const flag = values['one-pool'] !== undefined ? '-P' : '-p/--pool';
+      throw new UsageError(
+        `${flag} chooses qvm-create's storage pool; qnet keeps no storage (properties: --property NAME=VALUE)`,
+      );
+    }
     expectPositionals(positionals, 1, 1, 'NAME');
     if ([values.class !== undefined, values.standalone, values.disp].filter(Boolean).length > 1) {
       throw new UsageError('give one of --class, --standalone, --disp');
@@ -63,8 +72,8 @@ export const runCreate = qnetCommand({
     if (!QUBE_CLASSES.includes(klass as QubeClass)) {
       throw new UsageError(`--class must be one of ${QUBE_CLASSES.join(', ')}`);
     }
-    if (values.label !== undefined && !QUBES_LABELS.includes(values.label)) {
-      throw new UsageError(`--label must be one of ${QUBES_LABELS.join(', ')}`);
+    if (values.label !== undefined && !(QUBE_LABELS as readonly string[]).includes(values.label)) {
+      throw new UsageError(`--label must be one of ${QUBE_LABELS.join(', ')}`);
     }
     // Every -P is checked before the qube exists, so a typo creates nothing.
     const assigned = new Map(
@@ -85,6 +94,7 @@ export const runCreate = qnetCommand({
       klass: klass as QubeClass,
       netvm,
       providesNetwork,
+      ...(values.label !== undefined ? { label: values.label } : {}),
       ...(qid !== undefined ? { qid } : {}),
       ...(dispid !== undefined ? { dispid } : {}),
     });

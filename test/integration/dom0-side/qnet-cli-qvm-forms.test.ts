@@ -102,10 +102,10 @@ describe('dom0-side qnet CLI: qvm-* forms against a real qnetd', function () {
         await ok(['ls']),
         [
           'NAME          STATE    CLASS    LABEL  TEMPLATE  NETVM',
-          'dom0          Running  AdminVM  -      -         -',
+          'dom0          Running  AdminVM  black  -         -',
           'sys-firewall  Halted   AppVM    -      -         sys-net',
           'sys-net       Running  AppVM    -      -         -',
-          'work          Halted   AppVM    -      -         sys-firewall',
+          'work          Halted   AppVM    blue   -         sys-firewall',
           '',
         ].join('\n'),
       );
@@ -177,6 +177,25 @@ describe('dom0-side qnet CLI: qvm-* forms against a real qnetd', function () {
       assert.equal(await ok(['prefs', 'vpn', 'netvm']), 'sys-net\n');
       assert.equal(await ok(['prefs', 'vpn', 'provides_network']), 'True\n');
       assert.equal(await ok(['prefs', 'vpn', 'ip']), '10.137.0.50\n');
+      // The label is kept: qvm-prefs shows it, as qvm-ls does.
+      assert.equal(await ok(['prefs', 'vpn', 'label']), 'green\n');
+      assert.match(await ok(['prefs', 'vpn']), /^label +- +green$/m);
+      assert.match(await ok(['ls', 'vpn']), /^vpn +Halted +AppVM +green /m);
+      // qvm-create's -P and -p/--pool are storage pools, not properties: refused, nothing created.
+      for (const [args, flag] of [
+        [['-P', 'varlibqubes'], '-P'],
+        [['--pool', 'root=lvm'], '-p/--pool'],
+        [['-p', 'root=lvm'], '-p/--pool'],
+      ] as const) {
+        const pool = await qnet(['create', 'x0', ...args]);
+        assert.deepEqual(
+          [pool.code, pool.stderr],
+          [
+            64,
+            `qnet: USAGE: ${flag} chooses qvm-create's storage pool; qnet keeps no storage (properties: --property NAME=VALUE) (try --help)\n`,
+          ],
+        );
+      }
       const label = await qnet(['create', 'x1', '--label', 'pink']);
       assert.deepEqual(
         [label.code, label.stderr],
