@@ -14,11 +14,22 @@ export const DnsUpdateDocument = z.strictObject({
 });
 export type DnsUpdateDocument = z.infer<typeof DnsUpdateDocument>;
 
+/**
+ * The agent's answer. `localOverride` is present when the qube's own DNS
+ * override (`qnet-agent dns-update` in the qube, e.g. a VPN client) is in
+ * force instead of the document just taken: the document is held, and takes
+ * effect as soon as the override is cleared.
+ */
+export const DnsUpdateReply = AppliedGeneration.extend({
+  localOverride: z.array(IpAddress).max(16).optional(),
+});
+export type DnsUpdateReply = z.infer<typeof DnsUpdateReply>;
+
 export const DnsUpdate = defineService({
   name: 'qubes.DnsUpdate',
   summary: 'tell a network-providing qube which upstream DNS servers DNS1/DNS2 translate to',
   request: DnsUpdateDocument,
-  response: AppliedGeneration,
+  response: DnsUpdateReply,
   maxRequestBytes: 4 * 1024,
   // The DNAT rules of the provider's nftables: only root may change them.
   runAs: 'root',

@@ -4,8 +4,8 @@ import type { SimTopology } from './topology';
 export const SIM_DAEMONS = ['qnetd', 'router', 'hotplug', 'upstream'] as const;
 export type SimDaemon = (typeof SIM_DAEMONS)[number];
 
-/** The upstream "internet": two resolvers and the echo services, restarted together. */
-export const UPSTREAM_PROCESSES = ['dnsmasq-0', 'dnsmasq-1', 'echo'] as const;
+/** The upstream "internet": two resolvers, the echo services and the VPN's DNS (when a VPN qube runs), restarted together. */
+export const UPSTREAM_PROCESSES = ['dnsmasq-0', 'dnsmasq-1', 'echo', 'dnsmasq-vpn'] as const;
 
 /** What `qnet sim restart|kill NAME` acts on, and the pid-file names of its processes. */
 export type SimTarget =

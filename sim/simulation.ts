@@ -31,6 +31,7 @@ import { canConnect, processStartTime, SimProcesses } from './sim-processes';
 import { agentProcess, resolveSimTarget, simTargetNames, type SimTarget } from './sim-targets';
 import { parseTopology, type SimQubeSpec, type SimTopology } from './topology';
 import { Upstream } from './upstream';
+import { connectVpnClient } from './vpn-client';
 
 /** dom0's files live under this name whatever the topology calls the admin qube. */
 export const ADMIN_DIR = 'dom0';
@@ -467,6 +468,10 @@ export class Simulation {
     const init = await this.agent(q.name, ['init']);
     if (init.status !== 0) throw new SimStepError(`qnet-agent init in ${q.name}`, init.stderr || `exit ${init.status}`);
     if (q.uplink) await this.uplinkDnsHook(q.name);
+    if (q.vpn) {
+      await this.upstream().startVpnServer();
+      await connectVpnClient(this.kernel, (qube, args) => this.agent(qube, args), q.name);
+    }
   }
 
   /** What a Qubes sys-net's NetworkManager does with its NIC; qnet never manages this link. */

@@ -16,6 +16,8 @@ export const SimQubeSpec = z.strictObject({
   providesNetwork: z.boolean().default(false),
   /** This qube's "physical" NIC is cabled to the upstream namespace (what sys-net's NIC is in Qubes). */
   uplink: z.boolean().default(false),
+  /** A VPN client runs here: a tunnel to the upstream's VPN server, routes and DNS through it (a sys-vpn). */
+  vpn: z.boolean().default(false),
   features: z.record(z.string(), z.string()).default({}),
 });
 export type SimQubeSpec = z.infer<typeof SimQubeSpec>;
@@ -39,10 +41,20 @@ export const SimTopology = z
       if (q.netvm !== null && !netvm?.providesNetwork) {
         ctx.addIssue({ code: 'custom', path: ['qubes', i, 'netvm'], message: 'netvm must be a network provider' });
       }
+      if (q.vpn && (q.netvm === null || !q.providesNetwork)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['qubes', i, 'vpn'],
+          message: 'a VPN qube provides network and has a netvm',
+        });
+      }
       if (q.uplink && q.netvm !== null) {
         ctx.addIssue({ code: 'custom', path: ['qubes', i, 'uplink'], message: 'an uplink qube has no netvm' });
       }
     });
+    if (t.qubes.filter((q) => q.vpn).length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['qubes'], message: 'at most one qube runs the VPN client' });
+    }
     if (t.qubes.filter((q) => q.uplink).length > 1) {
       ctx.addIssue({ code: 'custom', path: ['qubes'], message: 'at most one qube has the uplink' });
     }

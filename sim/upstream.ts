@@ -1,6 +1,7 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { DNS_RECORDS, planDnsmasqArgs, UPSTREAM } from './planners/upstream-plan';
 import { UPSTREAM_NETNS } from './planners/plan-sim';
+import { planVpnDnsmasqArgs, planVpnServer, VPN } from './planners/vpn-plan';
 import { runCollect } from './qnet-cli';
 import type { SimBinaries } from './sim-binaries';
 import type { SimKernel } from './sim-kernel';
@@ -53,6 +54,37 @@ export class Upstream {
     await this.startServices();
   }
 
+  /** The VPN provider: its tunnel's server end and the DNS server it tells its clients to use. */
+  async startVpnServer(): Promise<void> {
+    for (const args of planVpnServer()) await this.kernel.ip(UPSTREAM_NETNS, args);
+    await this.startVpnDns();
+  }
+
+  /** Its dnsmasq listens on the tunnel's address: only once the tunnel exists (again after a restart). */
+  private async startVpnDns(): Promise<void> {
+    const log = this.layout.dnsmasqLog(VPN.dnsLogIndex);
+    const pid = `${this.layout.upstreamDir}/dnsmasq-vpn.pid`;
+    const args = planVpnDnsmasqArgs({ pid, log }, { name: DNS_RECORDS.name, a: DNS_RECORDS.a });
+    this.procs.start('dnsmasq-vpn', 'ip', ['netns', 'exec', UPSTREAM_NETNS, 'dnsmasq', ...args]);
+    await this.procs.waitReady('dnsmasq-vpn', () => this.answers(VPN.serverTunnelIp));
+  }
+
+  private async answers(server: string): Promise<boolean> {
+    const r = await runCollect('ip', [
+      'netns',
+      'exec',
+      UPSTREAM_NETNS,
+      this.bins.node,
+      this.bins.probe,
+      'dns',
+      server,
+      DNS_RECORDS.name,
+      '--timeout',
+      '300',
+    ]);
+    return r.stdout.includes('"ok":true');
+  }
+
   /** The resolvers and echo services; again after `qnet sim restart upstream` stopped them. */
   async startServices(): Promise<void> {
     rmSync(`${this.layout.upstreamDir}/echo.ready`, { force: true });
@@ -81,13 +113,8 @@ export class Upstream {
     writeFileSync(this.layout.echoLog(), '');
     await this.procs.waitReady('echo', () => existsSync(ready));
     for (const index of [0, 1] as const) {
-      await this.procs.waitReady(`dnsmasq-${index}`, async () => {
-        const r = await runCollect(
-          'ip',
-          inNs(this.bins.node, [this.bins.probe, 'dns', UPSTREAM.dns[index], DNS_RECORDS.name, '--timeout', '300']),
-        );
-        return r.stdout.includes('"ok":true');
-      });
+      await this.procs.waitReady(`dnsmasq-${index}`, () => this.answers(UPSTREAM.dns[index]));
     }
+    if (await this.kernel.linkExists(UPSTREAM_NETNS, VPN.device)) await this.startVpnDns();
   }
 }

@@ -19,6 +19,7 @@ import { ApplyLock } from './apply/apply-lock';
 import { SerialQueue } from '../shared/runtime/serial-queue';
 import { DocumentApplier } from './apply/document-applier';
 import { DnsUpdateApplier } from './apply/dns-update-applier';
+import { LocalDnsOverride } from './apply/local-dns-override';
 import { GenerationGate } from './apply/generation-gate';
 import { NetConfigApplier } from './apply/net-config-applier';
 import { BootInit } from './boot/boot-init';
@@ -58,6 +59,8 @@ import { IpJsonNetObserver, NetObserver } from './observers/net-observer';
 import { NftJsonTableObserver, NftTableObserver } from './observers/nft-table-observer';
 import { DocumentStore } from './state/document-store';
 import { FileDocumentStore } from './state/file-document-store';
+import { DnsOverrideStore } from './state/dns-override-store';
+import { FileDnsOverrideStore } from './state/file-dns-override-store';
 
 /** Kernel and transport seams a caller (the simulator, a smoke test) may replace. */
 export interface AgentSeams {
@@ -100,7 +103,9 @@ export function buildAgentContainer(
   c.register(ApplyLock, { useValue: new SerialQueue() });
   c.register(GenerationGate, { useClass: GenerationGate }, singleton);
   c.register(NetConfigApplier, { useClass: NetConfigApplier }, singleton);
+  c.register(DnsOverrideStore, { useClass: FileDnsOverrideStore }, singleton);
   c.register(DnsUpdateApplier, { useClass: DnsUpdateApplier }, singleton);
+  c.register(LocalDnsOverride, { useClass: LocalDnsOverride }, singleton);
   // Converge order: the provider ruleset (NetConfig) before the DNS chain inside it.
   c.register(DocumentApplier, { useToken: NetConfigApplier });
   c.register(DocumentApplier, { useToken: DnsUpdateApplier });

@@ -34,6 +34,16 @@ export function describeStatus(st: KeyState, activity: KeyActivity): PushStatus 
   // A push request not acknowledged yet (a re-push to a qube that lost its state) is not converged,
   // even when an earlier send of the same generation was acknowledged.
   if (applied !== null && applied >= desired && st.acknowledged >= st.requested) {
+    const override = st.applied?.localOverride;
+    if (override) {
+      // Converged (the qube holds this generation), but say what is really in its DNS chain.
+      const servers = override.length ? override.join(', ') : 'none, DNS dropped';
+      return {
+        ...base,
+        state: 'ok',
+        reason: `held behind the qube's own DNS override (${servers}) until qnet-agent dns-update --clear there`,
+      };
+    }
     if (!ruleFailures.length) return { ...base, state: 'ok' };
     const listed = ruleFailureLine(ruleFailures[0]);
     const more = ruleFailures.length > 1 ? `; and ${ruleFailures.length - 1} more` : '';

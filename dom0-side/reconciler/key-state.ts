@@ -26,7 +26,13 @@ export interface KeyState {
   /** The document the qube should hold, and the generation it was stamped with. */
   desired?: { readonly doc: QubeDocument; readonly generation: number };
   /** The last generation the qube acknowledged in this run, and the rules it could not install. */
-  applied?: { readonly generation: number; readonly at: number; readonly ruleFailures: readonly RuleFailureReport[] };
+  applied?: {
+    readonly generation: number;
+    readonly at: number;
+    readonly ruleFailures: readonly RuleFailureReport[];
+    /** DnsUpdate: the qube answered that its own DNS override is in force instead (a VPN qube). */
+    readonly localOverride?: readonly string[];
+  };
   /** The last generation the qube pulled at boot: served, but not acknowledged as applied. */
   pulled?: { readonly generation: number; readonly at: number };
   /** The send on the wire right now: its generation and the newest push request it serves. */

@@ -4,6 +4,8 @@ export interface PushReply {
   readonly appliedGeneration: number;
   /** FirewallSync: rules that could not be installed. */
   readonly failures?: readonly { client: string; rule?: number; message: string }[];
+  /** DnsUpdate: the qube's own DNS override is in force; the document is held until it is cleared. */
+  readonly localOverride?: readonly string[];
 }
 
 /**
@@ -15,5 +17,6 @@ export function readReply(result: unknown): PushReply {
   return {
     appliedGeneration: r.appliedGeneration as number,
     ...(Array.isArray(r.failures) ? { failures: r.failures as PushReply['failures'] } : {}),
+    ...(Array.isArray(r.localOverride) ? { localOverride: r.localOverride as string[] } : {}),
   };
 }

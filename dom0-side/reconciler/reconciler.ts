@@ -389,7 +389,12 @@ export class Reconciler {
       doc.service === FIREWALL_SYNC && reply.failures?.length ? describeRuleFailures(doc.body, reply.failures) : [];
     const attempts = (st.retry?.attempts ?? 0) + 1;
     this.dropRetry(st);
-    st.applied = { generation: sent, at: this.clock.now(), ruleFailures };
+    st.applied = {
+      generation: sent,
+      at: this.clock.now(),
+      ruleFailures,
+      ...(reply.localOverride ? { localOverride: [...reply.localOverride] } : {}),
+    };
     st.acknowledged = Math.max(st.acknowledged, push);
     st.reportedFailed = Math.max(st.reportedFailed, push);
     if (ruleFailures.length) this.logRuleFailures(qube, sent, ruleFailures);

@@ -5,4 +5,6 @@ export const CAST = {
   work: 'work',
   personal: 'personal',
   disposable: 'disp1234',
+  vpn: 'sys-vpn',
+  vpnApp: 'vpn-app',
 } as const;

@@ -48,7 +48,9 @@ export async function qnet(ctx: DemoContext, args: string[], input?: string): Pr
   return ctx.sim.qnet.must(args, input);
 }
 
-export const appQubes = (t: SimTopology) => t.qubes.filter((q) => !q.providesNetwork && q.netvm !== null);
+/** App qubes whose traffic and DNS take the netvm chain to sys-net (a VPN qube's clients are the vpn section's). */
+export const appQubes = (t: SimTopology) =>
+  t.qubes.filter((q) => !q.providesNetwork && q.netvm !== null && !t.qubes.some((p) => p.vpn && p.name === q.netvm));
 
 export function lineMaker(section: string) {
   return (name: string, pass: boolean, evidence: string): CheckLine => ({ section, name, pass, evidence });

@@ -39,7 +39,9 @@ export async function runDemo(io: CliIo, opts: DemoOptions): Promise<number> {
     }
     say(`qnet sim demo: building the simulated Qubes in ${opts.layout.root}`);
     const state = await sim.up(DEFAULT_TOPOLOGY, opts.signal);
-    say(`up in ${state.upMs} ms: dom0, sys-net, sys-firewall, work, personal, disp1234 and the upstream\n`);
+    say(
+      `up in ${state.upMs} ms: dom0, sys-net, sys-firewall, work, personal, disp1234, sys-vpn, vpn-app and the upstream\n`,
+    );
     const ctx = demoContext(sim, (t) => say(`  ${t}`));
     for (const section of DEMO_SECTIONS) {
       if (opts.signal.aborted) break;

@@ -20,13 +20,22 @@ describe('sim planners', () => {
     );
   });
 
-  it('the default topology is dom0, sys-net, sys-firewall, work, personal and a disposable', () => {
+  it('the default topology is dom0, sys-net, sys-firewall, work, personal, a disposable, sys-vpn and vpn-app', () => {
     assert.equal(DEFAULT_TOPOLOGY.adminVm, 'dom0');
     assert.deepEqual(
       planStartOrder(DEFAULT_TOPOLOGY).map((q) => `${q.name}<${q.netvm ?? '-'}`),
-      ['sys-net<-', 'sys-firewall<sys-net', 'work<sys-firewall', 'personal<sys-firewall', 'disp1234<sys-firewall'],
+      [
+        'sys-net<-',
+        'sys-firewall<sys-net',
+        'work<sys-firewall',
+        'personal<sys-firewall',
+        'disp1234<sys-firewall',
+        'sys-vpn<sys-firewall',
+        'vpn-app<sys-vpn',
+      ],
     );
     assert.equal(DEFAULT_TOPOLOGY.qubes.find((q) => q.uplink)?.name, 'sys-net');
+    assert.equal(DEFAULT_TOPOLOGY.qubes.find((q) => q.vpn)?.name, 'sys-vpn');
   });
 
   it('rejects a topology qnetd would refuse later: unknown netvm, non-provider netvm, duplicate qid', () => {

@@ -5,9 +5,15 @@ import { NftTableObserver } from '../observers/nft-table-observer';
 import { QUBES_TABLE } from '../planners/base-ruleset';
 import { planDnsNat } from '../planners/plan-dns-nat';
 import type { NftCommand } from '../planners/nft-json';
+import { DnsOverrideStore } from '../state/dns-override-store';
 import type { DocumentApplier } from './document-applier';
 
-/** qubes.DnsUpdate: the DNS1/DNS2 DNAT chain, replaced in one nftables transaction. */
+/**
+ * qubes.DnsUpdate: the DNS1/DNS2 DNAT chain, replaced in one nftables
+ * transaction. The qube's own override, when set, is what goes in the chain
+ * whichever path brought the document (a push, the boot convergence): dom0's
+ * document is held, not applied, so DNS never slips back around a VPN.
+ */
 @injectable()
 export class DnsUpdateApplier implements DocumentApplier<DnsUpdateDocument> {
   readonly service = 'qubes.DnsUpdate';
@@ -16,17 +22,36 @@ export class DnsUpdateApplier implements DocumentApplier<DnsUpdateDocument> {
   constructor(
     @inject(NftTableObserver) private readonly tables: NftTableObserver,
     @inject(NftExecutor) private readonly nft: NftExecutor,
+    @inject(DnsOverrideStore) private readonly overrides: DnsOverrideStore,
   ) {}
 
+  /** The servers of the override in force (none for an unreadable one: closed), or undefined without one. */
+  async overrideInForce(): Promise<string[] | undefined> {
+    const override = await this.overrides.load();
+    if (override === undefined) return undefined;
+    return override === 'unreadable' ? [] : override.upstream;
+  }
+
   async plan(doc: DnsUpdateDocument): Promise<NftCommand[]> {
-    return planDnsNat(doc.upstream, await this.tables.observe('ip', QUBES_TABLE));
+    return this.planUpstream((await this.overrideInForce()) ?? doc.upstream);
+  }
+
+  private async planUpstream(upstream: readonly string[]): Promise<NftCommand[]> {
+    return planDnsNat(upstream, await this.tables.observe('ip', QUBES_TABLE));
   }
 
   async describePlan(doc: DnsUpdateDocument): Promise<string[]> {
-    return (await this.plan(doc)).map((cmd) => `nft ${JSON.stringify(cmd)}`);
+    return describe(await this.plan(doc));
+  }
+
+  /** The chain these servers would give, whatever is in force now (`dns-update --dry-run`). */
+  async describeUpstream(upstream: readonly string[]): Promise<string[]> {
+    return describe(await this.planUpstream(upstream));
   }
 
   async apply(doc: DnsUpdateDocument): Promise<void> {
     await this.nft.apply({ commands: await this.plan(doc) });
   }
 }
+
+const describe = (commands: readonly NftCommand[]) => commands.map((cmd) => `nft ${JSON.stringify(cmd)}`);

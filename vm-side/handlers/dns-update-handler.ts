@@ -10,8 +10,8 @@ import { AnswerDeadlineMs, answerWithin } from '../apply/answer-deadline';
 import { requireAdmin } from './require-admin';
 
 /**
- * Called by dom0 over qrexec, and by this qube's own uplink hook
- * (`dns-update --from-system`, which goes through the gate directly).
+ * Called by dom0 over qrexec. The qube's own `dns-update` (its uplink hook,
+ * a VPN client) sets a local override instead, which a push never undoes.
  */
 @injectable()
 export class DnsUpdateHandler implements ServiceHandler<typeof DnsUpdate> {
@@ -26,7 +26,16 @@ export class DnsUpdateHandler implements ServiceHandler<typeof DnsUpdate> {
 
   async handle(request: DnsUpdateDocument, ctx: CallContext): Promise<ResponseOf<typeof DnsUpdate>> {
     requireAdmin(ctx);
-    const work = this.gate.submit(this.applier, request);
+    const work = this.gate.submit(this.applier, request).then(async (applied) => {
+      // Honest to dom0: its document is held, but the qube's own override is what the DNS chain says.
+      const localOverride = await this.applier.overrideInForce();
+      if (localOverride === undefined) return applied;
+      this.log.info(
+        `${this.service.name}: generation ${applied.appliedGeneration} held; local override in force ` +
+          `(${localOverride.join(', ') || 'no servers: DNS dropped'})`,
+      );
+      return { ...applied, localOverride };
+    });
     return answerWithin(
       work,
       this.deadlineMs,

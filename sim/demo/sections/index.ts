@@ -10,6 +10,7 @@ import { spoofSection } from './spoof';
 import { upstreamDnsSection } from './upstream-dns';
 import { userFirewallSection } from './user-firewall';
 import { xenIdentitySection } from './xen-identity';
+import { vpnSection } from './vpn';
 
 /** The scripted scenario, in order: later sections build on the state earlier ones leave. */
 export const DEMO_SECTIONS: readonly DemoSection[] = [
@@ -24,4 +25,5 @@ export const DEMO_SECTIONS: readonly DemoSection[] = [
   moveNetvmSection,
   guestFeaturesSection,
   xenIdentitySection,
+  vpnSection,
 ];

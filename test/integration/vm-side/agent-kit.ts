@@ -18,6 +18,7 @@ import { ResolvectlExecutor } from '../../../vm-side/executors/resolved-executor
 import { NodeTextFiles } from '../../../vm-side/executors/text-files';
 import { IpJsonNetObserver } from '../../../vm-side/observers/net-observer';
 import { NftJsonTableObserver } from '../../../vm-side/observers/nft-table-observer';
+import { FileDnsOverrideStore } from '../../../vm-side/state/file-dns-override-store';
 import type { Netns } from '../../helpers/netns';
 
 export interface AgentKit {
@@ -70,7 +71,7 @@ export function agentKit(ns: Netns, overrides: Partial<AgentConfig> = {}): Agent
     config,
     nft,
     netConfig,
-    dns: new DnsUpdateApplier(tables, nft),
+    dns: new DnsUpdateApplier(tables, nft, new FileDnsOverrideStore(config, silentLogger)),
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

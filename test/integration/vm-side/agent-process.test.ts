@@ -182,8 +182,10 @@ describe('qnet-agent process in a namespace (serve, service, init)', function ()
     const chain = guest!.exec('nft', ['list', 'chain', 'ip', 'qubes', 'dnat-dns']);
     assert.match(chain, /ip daddr 10\.139\.1\.1 udp dport 53 dnat to 192\.0\.2\.53/);
     assert.match(chain, /ip daddr 10\.139\.1\.2 tcp dport 53 dnat to 198\.51\.100\.53/);
-    const saved = JSON.parse(readFileSync(join(env().QNET_STATE_DIR, 'qubes.DnsUpdate.json'), 'utf8'));
-    assert.deepEqual(saved.document.upstream, ['192.0.2.53', '198.51.100.53']);
+    // A local setting is the qube's override, kept apart from what dom0 pushes.
+    const saved = JSON.parse(readFileSync(join(env().QNET_STATE_DIR, 'local', 'dns-override.json'), 'utf8'));
+    assert.deepEqual(saved.upstream, ['192.0.2.53', '198.51.100.53']);
+    assert.equal(saved.source, 'from-system');
     const dry = await runProcess(
       'ip',
       ['netns', 'exec', guest!.name, process.execPath, MAIN, 'dns-update', '--upstream', '203.0.113.53', '--dry-run'],
@@ -193,5 +195,45 @@ describe('qnet-agent process in a namespace (serve, service, init)', function ()
     assert.equal(dry.status, 0, dry.stderr);
     assert.match(dry.stdout.toString(), /^nft \{"flush"/);
     assert.match(guest!.exec('nft', ['list', 'chain', 'ip', 'qubes', 'dnat-dns']), /192\.0\.2\.53/);
+  });
+  const dnsPush = async (generation: number, upstream: string[]) => {
+    const { data } = await rawSocketCall(socket(), [
+      Buffer.from('qubes.DnsUpdate dom0\0'),
+      encode({ generation, upstream }),
+    ]);
+    return unpackStrict(data) as { ok: boolean; result?: { appliedGeneration: number; localOverride?: string[] } };
+  };
+  const dnsUpdate = async (...args: string[]) => {
+    const r = await runProcess(
+      'ip',
+      ['netns', 'exec', guest!.name, process.execPath, MAIN, 'dns-update', ...args],
+      Buffer.alloc(0),
+      env(),
+    );
+    assert.equal(r.status, 0, r.stderr.toString());
+  };
+  const dnatTargets = () =>
+    [...guest!.exec('nft', ['list', 'chain', 'ip', 'qubes', 'dnat-dns']).matchAll(/dnat to (\S+)/g)].map((m) => m[1]);
+
+  it("a VPN's local DNS override survives dom0's pushes and agent restarts until --clear", async () => {
+    await startAgent();
+    await push('dom0', doc(3));
+    assert.deepEqual(await dnsPush(3, ['10.139.1.1', '10.139.1.2']), { ok: true, result: { appliedGeneration: 3 } });
+    assert.ok(dnatTargets().includes('10.139.1.1'));
+    await dnsUpdate('--upstream', '198.51.100.153');
+    assert.deepEqual([...new Set(dnatTargets())], ['198.51.100.153']);
+    // dom0 pushes again (a qnet push, a netvm change): the chain keeps the VPN's server, and dom0 is told why.
+    assert.deepEqual(await dnsPush(4, ['10.139.1.1', '10.139.1.2']), {
+      ok: true,
+      result: { appliedGeneration: 4, localOverride: ['198.51.100.153'] },
+    });
+    assert.deepEqual([...new Set(dnatTargets())], ['198.51.100.153']);
+    await stopChild(agent!);
+    guest!.exec('nft', ['flush', 'chain', 'ip', 'qubes', 'dnat-dns']);
+    await startAgent({ QNET_QREXEC_CLIENT_VM: '/bin/false', QNET_INIT_ATTEMPTS: '1' });
+    assert.deepEqual([...new Set(dnatTargets())], ['198.51.100.153'], 'restored at restart, not 10.139.1.x');
+    await dnsUpdate('--clear');
+    assert.deepEqual([...new Set(dnatTargets())].sort(), ['10.139.1.1', '10.139.1.2']);
+    assert.deepEqual(await dnsPush(5, ['10.139.1.1', '10.139.1.2']), { ok: true, result: { appliedGeneration: 5 } });
   });
 });

@@ -3,14 +3,19 @@ import { resolveSimTarget, restartTargetOf, simTargetNames } from '../../../sim/
 import { DEFAULT_TOPOLOGY } from '../../../sim/topology';
 
 describe('sim targets: what qnet sim restart|kill NAME acts on', () => {
-  it('a qube is its agent; the daemons by name; upstream is its three processes', () => {
+  it("a qube is its agent; the daemons by name; upstream is its processes (the VPN's DNS among them)", () => {
     assert.deepEqual(resolveSimTarget(DEFAULT_TOPOLOGY, 'work'), {
       kind: 'agent',
       qube: 'work',
       processes: ['agent-work'],
     });
     assert.deepEqual(resolveSimTarget(DEFAULT_TOPOLOGY, 'qnetd'), { kind: 'qnetd', processes: ['qnetd'] });
-    assert.deepEqual(resolveSimTarget(DEFAULT_TOPOLOGY, 'upstream')?.processes, ['dnsmasq-0', 'dnsmasq-1', 'echo']);
+    assert.deepEqual(resolveSimTarget(DEFAULT_TOPOLOGY, 'upstream')?.processes, [
+      'dnsmasq-0',
+      'dnsmasq-1',
+      'echo',
+      'dnsmasq-vpn',
+    ]);
   });
 
   it('dom0 (no agent) and unknown names are nothing', () => {
@@ -23,6 +28,7 @@ describe('sim targets: what qnet sim restart|kill NAME acts on', () => {
     assert.equal(restartTargetOf('agent-sys-net'), 'sys-net');
     assert.equal(restartTargetOf('dnsmasq-1'), 'upstream');
     assert.equal(restartTargetOf('echo'), 'upstream');
+    assert.equal(restartTargetOf('dnsmasq-vpn'), 'upstream');
     assert.equal(restartTargetOf('hotplug'), 'hotplug');
   });
 });

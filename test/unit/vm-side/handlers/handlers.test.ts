@@ -68,7 +68,7 @@ describe('NetConfigHandler', () => {
 describe('DnsUpdateHandler', () => {
   it('submits the upstream list through the generation gate', async () => {
     const submit = sinon.fake.resolves({ appliedGeneration: 2 });
-    const applier = {} as DnsUpdateApplier;
+    const applier = { overrideInForce: async () => undefined } as unknown as DnsUpdateApplier;
     const doc = { generation: 2, upstream: ['192.0.2.53'] };
     const res = await new DnsUpdateHandler({ submit } as unknown as GenerationGate, applier, 8000, silentLogger).handle(
       doc,
