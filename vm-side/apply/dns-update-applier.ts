@@ -5,6 +5,7 @@ import { NftTableObserver } from '../observers/nft-table-observer';
 import { QUBES_TABLE } from '../planners/base-ruleset';
 import { planDnsNat } from '../planners/plan-dns-nat';
 import type { NftCommand } from '../planners/nft-json';
+import { SystemUpstream } from '../dns/system-upstream';
 import { DnsOverrideStore } from '../state/dns-override-store';
 import type { DocumentApplier } from './document-applier';
 
@@ -23,13 +24,20 @@ export class DnsUpdateApplier implements DocumentApplier<DnsUpdateDocument> {
     @inject(NftTableObserver) private readonly tables: NftTableObserver,
     @inject(NftExecutor) private readonly nft: NftExecutor,
     @inject(DnsOverrideStore) private readonly overrides: DnsOverrideStore,
+    @inject(SystemUpstream) private readonly system: Pick<SystemUpstream, 'read'>,
   ) {}
 
-  /** The servers of the override in force (none for an unreadable one: closed), or undefined without one. */
+  /**
+   * The servers of the override in force (none for an unreadable one: closed), or undefined without one.
+   * An override set `--from-system` follows the qube's own resolv.conf as it is now, not as it was when
+   * it was set: after a reboot onto another network the old servers must not come back.
+   */
   async overrideInForce(): Promise<string[] | undefined> {
     const override = await this.overrides.load();
     if (override === undefined) return undefined;
-    return override === 'unreadable' ? [] : override.upstream;
+    if (override === 'unreadable') return [];
+    if (override.source === 'from-system') return this.system.read().catch(() => []);
+    return override.upstream;
   }
 
   async plan(doc: DnsUpdateDocument): Promise<NftCommand[]> {

@@ -15,6 +15,7 @@ import { NetnsCommandRunner } from '../../../vm-side/executors/netns-command-run
 import { NftJsonExecutor } from '../../../vm-side/executors/nft-executor';
 import { NmcliNetworkManagerExecutor } from '../../../vm-side/executors/network-manager-executor';
 import { ResolvectlExecutor } from '../../../vm-side/executors/resolved-executor';
+import { SystemUpstream } from '../../../vm-side/dns/system-upstream';
 import { NodeTextFiles } from '../../../vm-side/executors/text-files';
 import { IpJsonNetObserver } from '../../../vm-side/observers/net-observer';
 import { NftJsonTableObserver } from '../../../vm-side/observers/nft-table-observer';
@@ -71,7 +72,12 @@ export function agentKit(ns: Netns, overrides: Partial<AgentConfig> = {}): Agent
     config,
     nft,
     netConfig,
-    dns: new DnsUpdateApplier(tables, nft, new FileDnsOverrideStore(config, silentLogger)),
+    dns: new DnsUpdateApplier(
+      tables,
+      nft,
+      new FileDnsOverrideStore(config, silentLogger),
+      new SystemUpstream(new NodeTextFiles(), config),
+    ),
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -32,11 +32,11 @@ function memoryOverrides(
 }
 
 /** One agent's DNS path with the kernel faked at the nft seam; `dnat()` is the servers the last batch named. */
-function agent(overrides = memoryOverrides()) {
+function agent(overrides = memoryOverrides(), system = { read: async (): Promise<string[]> => [] }) {
   const documents = memoryStore();
   const nft = { apply: sinon.fake.resolves(undefined) } as unknown as NftExecutor & { apply: sinon.SinonSpy };
   const tables = { observe: async () => undefined } as unknown as NftTableObserver;
-  const applier = new DnsUpdateApplier(tables, nft, overrides);
+  const applier = new DnsUpdateApplier(tables, nft, overrides, system);
   const lock = new SerialQueue();
   const gate = new GenerationGate(documents, lock, silentLogger);
   const handler = new DnsUpdateHandler(gate, applier, 8000, silentLogger);
@@ -49,6 +49,25 @@ function agent(overrides = memoryOverrides()) {
 }
 
 describe('local DNS override (a VPN qube keeps its own DNS)', () => {
+  it('an override set --from-system follows the qube resolv.conf as it is at each apply, not as it was', async () => {
+    let resolvConf = ['192.0.2.53'];
+    const a = agent(memoryOverrides(), { read: async () => resolvConf });
+    await a.local.set(resolvConf, 'from-system');
+    assert.deepEqual(new Set(a.dnat()), new Set(['192.0.2.53']));
+    // Rebooted onto another network: the servers saved with the override are stale.
+    resolvConf = ['198.51.100.53'];
+    const reply = await a.handler.handle({ generation: 2, upstream: ['10.139.1.1', '10.139.1.2'] }, dom0);
+    assert.deepEqual(new Set(a.dnat()), new Set(['198.51.100.53']));
+    assert.deepEqual(reply, { appliedGeneration: 2, localOverride: ['198.51.100.53'] });
+  });
+
+  it('an override --from-system whose resolv.conf cannot be read drops DNS, never falls back to dom0', async () => {
+    const a = agent(memoryOverrides(), { read: async () => Promise.reject(new Error('EIO')) });
+    await a.local.set(['192.0.2.53'], 'from-system');
+    await a.handler.handle({ generation: 2, upstream: ['10.139.1.1', '10.139.1.2'] }, dom0);
+    assert.deepEqual(a.dnat(), []);
+  });
+
   it('a push from dom0 after the override keeps the override in the chain, holds the document and says so', async () => {
     const a = agent();
     await a.handler.handle({ generation: 3, upstream: ['10.139.1.1', '10.139.1.2'] }, dom0);
