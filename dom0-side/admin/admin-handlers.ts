@@ -58,7 +58,7 @@ export class AdminHandlers {
       handler(admin.CheckFeatureWithNetvm, (req) => ({ value: qnet.checkWithNetvm(req.name, req.feature) })),
       handler(admin.SetFirewall, (req) => qnet.setFirewall(req.name, req.rules, req.expectedRevision)),
       handler(admin.Push, (req) => qnet.push(req.qubes)),
-      handler(admin.Status, () => ({ rows: reconciler.status() })),
+      handler(admin.Status, () => ({ rows: qnet.status() })),
       handler(admin.WaitPushes, (req) => reconciler.wait(req.targets, req.timeoutMs)),
       handler(admin.PollEvents, (req) => events.after(req.after, req.timeoutMs)),
       handler(admin.RelayCall, async (req) => {

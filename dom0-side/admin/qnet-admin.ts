@@ -1,5 +1,5 @@
 import { inject, injectable } from 'tsyringe';
-import type { ChangeResult, QubeInfo } from '../../services/admin/admin-schemas';
+import type { ChangeResult, PushStatus, QubeInfo } from '../../services/admin/admin-schemas';
 import { BadRequestError, NotFoundError, quote } from '../../shared/errors/qnet-error';
 import { Logger } from '../../shared/logging/logger';
 import { parseAdminRuleLine } from '../firewall/parse-api-rule';
@@ -14,7 +14,7 @@ import { Reconciler } from '../reconciler/reconciler';
 import { SerialQueue } from '../../shared/runtime/serial-queue';
 import { EventLog } from './event-log';
 import { qubeEventsBetween, qubeEventsOf } from './qube-events';
-import { toQubeInfo } from './qube-view';
+import { firewallErrorOf, toQubeInfo } from './qube-view';
 import { RevisionConflictError } from './revision-conflict-error';
 
 export interface CreateRequest {
@@ -137,6 +137,15 @@ export class QnetAdmin {
       const pushes = await this.reconciler.pushAgain(qubes);
       this.events.recordCause(`qnet push ${qubes.join(' ') || '(all)'}`, [], pushes);
       return { pushes };
+    });
+  }
+
+  /** The reconciler's rows, each with its qube's firewall error when its rules cannot be sent. */
+  status(): PushStatus[] {
+    const network = this.reconciler.network.network;
+    return this.reconciler.status().map((row) => {
+      const firewallError = firewallErrorOf(network.get(row.qube));
+      return firewallError === undefined ? row : { ...row, firewallError };
     });
   }
 

@@ -89,6 +89,9 @@ export function defaultProperties(q: Qube): string[] {
 }
 
 /** A qube as `qvm-prefs` shows it, with what only qnet knows (power, effective IPv6, pushes). */
+/** The admin API's bound on the text (the message quotes the rule, which is bounded but long). */
+export const firewallErrorOf = (net: { firewallError?: string } | undefined) => net?.firewallError?.slice(0, 1200);
+
 export function toQubeInfo(snapshot: NetworkSnapshot, q: Qube, generations: PushStatus[]): QubeInfo {
   const net = snapshot.network.get(q.name);
   return {
@@ -101,7 +104,7 @@ export function toQubeInfo(snapshot: NetworkSnapshot, q: Qube, generations: Push
     label: q.label ?? null,
     features: toFeaturePairs(q.features),
     firewall: firewallLines(q),
-    firewall_error: net?.firewallError?.slice(0, 1200) ?? null,
+    firewall_error: firewallErrorOf(net) ?? null,
     firewall_revision: firewallRevision(firewallLines(q)),
     ...networkProperties(snapshot, q),
     netmask: q.netvm !== null || q.providesNetwork ? HOST_NETMASK : null,

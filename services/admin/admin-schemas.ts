@@ -74,6 +74,8 @@ export const PushStatus = z.strictObject({
   attempts: z.number().int().nonnegative().optional(),
   /** When the next try is due (ms since the epoch). */
   nextRetryAt: z.number().optional(),
+  /** This qube's rules cannot be sent: its netvm drops all its traffic until they are fixed. */
+  firewallError: z.string().max(1200).optional(),
 });
 export type PushStatus = z.infer<typeof PushStatus>;
 

@@ -40,18 +40,8 @@ export const run = qnetCommand({
   async run({ values, positionals, io, connect }) {
     expectPositionals(positionals, 0, Infinity, 'QUBE...');
     const wanted = new Set(positionals);
-    const app = await connect();
-    const [pushRows, qubes] = await Promise.all([app.status(), app.domains.list()]);
-    const firewallErrors = new Map(
-      qubes.flatMap((q) =>
-        q.firewall_error !== null && (wanted.size === 0 || wanted.has(q.name))
-          ? [[q.name, q.firewall_error] as const]
-          : [],
-      ),
-    );
-    const rows = pushRows
-      .filter((r) => wanted.size === 0 || wanted.has(r.qube))
-      .map((r) => (firewallErrors.has(r.qube) ? { ...r, firewallError: firewallErrors.get(r.qube) } : r));
+    const rows = (await (await connect()).status()).filter((r) => wanted.size === 0 || wanted.has(r.qube));
+    const firewallErrors = new Map(rows.flatMap((r) => (r.firewallError ? [[r.qube, r.firewallError] as const] : [])));
     if (values.json) printJson(io, rows);
     else {
       writeLine(
