@@ -31,6 +31,19 @@ export const VPN = {
 } as const;
 
 /**
+ * One end of the tunnel: a fixed MAC (no ARP learning across the NAT) and
+ * the one UDP port on both sides. The client leaves `local` to its routing.
+ */
+function vxlanEnd(mac: string, local: string | undefined, remote: string): string[] {
+  return [
+    ...['link', 'add', VPN.device, 'address', mac, 'type', 'vxlan', 'id', String(VPN.vni)],
+    ...(local === undefined ? [] : ['local', local]),
+    ...['remote', remote, 'dstport', String(VPN.port), 'srcport', String(VPN.port), String(VPN.port + 1)],
+    'nolearning',
+  ];
+}
+
+/**
  * `ip` argv (in the upstream namespace) for the server's end. The server
  * cannot learn its peer's address as WireGuard does, so it is told what the
  * upstream sees the client's packets come from: sys-net's uplink address.
@@ -39,27 +52,7 @@ export function planVpnServer(): string[][] {
   const dev = VPN.device;
   return [
     ['addr', 'add', `${VPN.serverEndpoint}/32`, 'dev', UPSTREAM.serviceDevice],
-    [
-      'link',
-      'add',
-      dev,
-      'address',
-      VPN.serverMac,
-      'type',
-      'vxlan',
-      'id',
-      String(VPN.vni),
-      'local',
-      VPN.serverEndpoint,
-      'remote',
-      UPSTREAM.uplinkIp,
-      'dstport',
-      String(VPN.port),
-      'srcport',
-      String(VPN.port),
-      String(VPN.port + 1),
-      'nolearning',
-    ],
+    vxlanEnd(VPN.serverMac, VPN.serverEndpoint, UPSTREAM.uplinkIp),
     ['addr', 'add', `${VPN.serverTunnelIp}/${VPN.tunnelPrefixLen}`, 'dev', dev],
     // No ARP across the NAT: each end knows the other's MAC, as a point-to-point tunnel needs none.
     ['neigh', 'replace', VPN.clientTunnelIp, 'lladdr', VPN.clientMac, 'dev', dev, 'nud', 'permanent'],
@@ -77,25 +70,7 @@ export function planVpnServer(): string[][] {
 export function planVpnClient(gateway: string, uplinkDevice: string): string[][] {
   const dev = VPN.device;
   return [
-    [
-      'link',
-      'add',
-      dev,
-      'address',
-      VPN.clientMac,
-      'type',
-      'vxlan',
-      'id',
-      String(VPN.vni),
-      'remote',
-      VPN.serverEndpoint,
-      'dstport',
-      String(VPN.port),
-      'srcport',
-      String(VPN.port),
-      String(VPN.port + 1),
-      'nolearning',
-    ],
+    vxlanEnd(VPN.clientMac, undefined, VPN.serverEndpoint),
     ['addr', 'add', `${VPN.clientTunnelIp}/${VPN.tunnelPrefixLen}`, 'dev', dev],
     ['neigh', 'replace', VPN.serverTunnelIp, 'lladdr', VPN.serverMac, 'dev', dev, 'nud', 'permanent'],
     ['link', 'set', dev, 'up'],

@@ -63,7 +63,7 @@ export class NetConfigApplier implements DocumentApplier<NetConfigDocument> {
 
   /** qsvc: a service is on when qubes-sysinit made its file. */
   private async localServices(): Promise<LocalServices> {
-    const on = async (name: string) => (await this.files.read(join(this.config.qubesServiceDir, name))) !== undefined;
+    const on = (name: string) => this.files.exists(join(this.config.qubesServiceDir, name));
     const [disableDefaultRoute, disableDnsServer, networkManager] = await Promise.all([
       on('disable-default-route'),
       on('disable-dns-server'),

@@ -3,9 +3,8 @@ import { AgentConfig } from '../config/agent-config';
 import { TextFiles } from '../executors/text-files';
 import { isLoopback, parseResolvConf } from './parse-resolv-conf';
 
-/** A resolv.conf is a few hundred bytes; a huge file is cut, not parsed whole. */
-const MAX_RESOLV_CONF = 64 * 1024;
-const capped = (text: string | undefined) => (text ?? '').slice(0, MAX_RESOLV_CONF);
+// TextFiles refuses a file past its cap, so what reaches the parser is bounded.
+const text = (content: string | undefined) => content ?? '';
 
 /**
  * The provider's own upstream DNS servers: its resolv.conf, or, when that
@@ -19,10 +18,10 @@ export class SystemUpstream {
   ) {}
 
   async read(): Promise<string[]> {
-    const own = parseResolvConf(capped(await this.files.read(this.config.resolvConf)));
+    const own = parseResolvConf(text(await this.files.read(this.config.resolvConf)));
     const real = own.filter((ip) => !isLoopback(ip));
     if (real.length > 0 || own.length === 0) return real;
-    const resolved = parseResolvConf(capped(await this.files.read(this.config.resolvedConf)));
+    const resolved = parseResolvConf(text(await this.files.read(this.config.resolvedConf)));
     return resolved.filter((ip) => !isLoopback(ip));
   }
 }
