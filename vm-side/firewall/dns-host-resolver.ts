@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { Resolver } from 'node:dns/promises';
 import { parseResolvConf } from '../dns/parse-resolv-conf';
+import { TextFiles } from '../executors/text-files';
 import { inject, injectable } from 'tsyringe';
 import { HostResolverOptions, type FamilyLookup, type HostLookup, type HostResolver } from './host-resolver';
 
@@ -21,7 +21,10 @@ export class DnsHostResolver implements HostResolver {
   private readonly resolver: Resolver;
   private servers = '';
 
-  constructor(@inject(HostResolverOptions) private readonly options: HostResolverOptions) {
+  constructor(
+    @inject(HostResolverOptions) private readonly options: HostResolverOptions,
+    @inject(TextFiles) private readonly files: Pick<TextFiles, 'read'>,
+  ) {
     this.resolver = new Resolver({ timeout: options.timeoutMs ?? 2000, tries: options.tries ?? 2 });
     if (options.servers && options.servers.length > 0) this.resolver.setServers([...options.servers]);
   }
@@ -29,12 +32,13 @@ export class DnsHostResolver implements HostResolver {
   /** Follows the managed resolv.conf; a missing or empty file leaves the previous servers in place. */
   private async refreshServers(): Promise<void> {
     if (!this.options.resolvConf || (this.options.servers && this.options.servers.length > 0)) return;
-    let text: string;
+    let text: string | undefined;
     try {
-      text = (await readFile(this.options.resolvConf, 'utf8')).slice(0, 64 * 1024);
+      text = await this.files.read(this.options.resolvConf);
     } catch {
       return;
     }
+    if (text === undefined) return;
     const servers = parseResolvConf(text);
     if (servers.length === 0 || servers.join(',') === this.servers) return;
     this.resolver.setServers(servers);

@@ -13,7 +13,7 @@ import { DEFAULT_DSTHOST_GRACE_MS, DsthostGraceMs, NameCache } from './name-cach
 
 /**
  * Wires `qubes.FirewallSync` into the agent's container. Relies on the root's
- * CommandRunner, NftExecutor, Logger and DocumentStore. The seams (Clock,
+ * CommandRunner, NftExecutor, Logger, DocumentStore and TextFiles. The seams (Clock,
  * HostResolver and its options, ConntrackExecutor) get real defaults unless
  * the root registered its own first (the simulator points the resolver at its
  * own DNS server). The agent resolves `FirewallSyncHandler` and awaits

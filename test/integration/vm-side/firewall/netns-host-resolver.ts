@@ -13,7 +13,8 @@ export function resolveInside(
 ): Record<string, HostLookup> {
   const script = `require(${JSON.stringify(require.resolve('reflect-metadata'))});
 const { DnsHostResolver } = require(${JSON.stringify(join(__dirname, '../../../../vm-side/firewall/dns-host-resolver.js'))});
-const r = new DnsHostResolver(${JSON.stringify(options)});
+const { NodeTextFiles } = require(${JSON.stringify(join(__dirname, '../../../../vm-side/executors/text-files.js'))});
+const r = new DnsHostResolver(${JSON.stringify(options)}, new NodeTextFiles());
 (async () => { const out = {}; for (const n of ${JSON.stringify(names)}) out[n] = await r.resolve(n); console.log(JSON.stringify(out)); })();`;
   return JSON.parse(ns.exec(process.execPath, ['-e', script])) as Record<string, HostLookup>;
 }

@@ -7,6 +7,7 @@ import { NftExecutor } from '../../../../vm-side/executors/nft-executor';
 import { DocumentStore } from '../../../../vm-side/state/document-store';
 import { Clock } from '../../../../vm-side/firewall/clock';
 import { FirewallSyncHandler } from '../../../../vm-side/firewall/firewall-sync-handler';
+import { NodeTextFiles, TextFiles } from '../../../../vm-side/executors/text-files';
 import { registerFirewall } from '../../../../vm-side/firewall/register-firewall';
 import { FakeClock, MemoryStore, RecordingNft } from './fixtures';
 
@@ -17,6 +18,7 @@ describe('registerFirewall', () => {
     c.register(CommandRunner, { useValue: { exec: () => Promise.reject(new Error('no commands in this test')) } });
     c.register(NftExecutor, { useValue: new RecordingNft() });
     c.register(DocumentStore, { useValue: new MemoryStore() });
+    c.register(TextFiles, { useClass: NodeTextFiles });
     const clock = new FakeClock();
     c.register(Clock, { useValue: clock });
     registerFirewall(c);
