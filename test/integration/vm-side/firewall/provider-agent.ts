@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import type { FirewallSyncDocument } from '../../../../services/firewall-sync';
 import type { NetConfigDocument } from '../../../../services/net-config';
 import { encode } from '../../../../shared/codec/strict-unpackr';
-import { runProcess } from '../../../helpers/processes';
-import { CLIENT, type ProviderLab } from './provider-lab';
+import { rootSkipReason } from '../../../helpers/netns';
+import { runProcess, tempDir } from '../../../helpers/processes';
+import { CLIENT, ProviderLab } from './provider-lab';
 
 export const AGENT_MAIN = join(__dirname, '..', '..', '..', '..', 'vm-side', 'main.js');
 
@@ -141,5 +142,37 @@ export function slowNft(dir: string) {
     path,
     slow: (seconds: number) => writeFileSync(mark, String(seconds)),
     fast: () => rmSync(mark, { force: true }),
+  };
+}
+
+/**
+ * The mocha hooks most provider tests share: skip without root or `tools`,
+ * then a fresh lab listening on `ports` and a temp folder per test, both
+ * removed after it. The getters throw outside a test.
+ */
+export function useProviderLab(tag: string, ports: readonly number[], tools: readonly string[]) {
+  let lab: ProviderLab | undefined;
+  let dir: ReturnType<typeof tempDir> | undefined;
+  before(function () {
+    if (rootSkipReason([...tools])) this.skip();
+  });
+  beforeEach(async () => {
+    lab = new ProviderLab();
+    dir = tempDir(tag);
+    await lab.listen([...ports]);
+  });
+  afterEach(() => {
+    lab?.dispose();
+    dir?.dispose();
+  });
+  return {
+    get lab(): ProviderLab {
+      if (!lab) throw new Error('no provider lab outside a test');
+      return lab;
+    },
+    get dir(): string {
+      if (!dir) throw new Error('no temp folder outside a test');
+      return dir.path;
+    },
   };
 }

@@ -4,10 +4,9 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FirewallSyncDocument } from '../../../../services/firewall-sync';
 import { encode, unpackStrict } from '../../../../shared/codec/strict-unpackr';
-import { rootSkipReason } from '../../../helpers/netns';
-import { rawSocketCall, stopChild, tempDir, waitFor } from '../../../helpers/processes';
-import { AGENT_MAIN, firewallDoc, ProviderAgent, providerDoc, slowNft } from './provider-agent';
-import { INTERNET, ProviderLab } from './provider-lab';
+import { rawSocketCall, stopChild, waitFor } from '../../../helpers/processes';
+import { AGENT_MAIN, firewallDoc, ProviderAgent, providerDoc, slowNft, useProviderLab } from './provider-agent';
+import { INTERNET } from './provider-lab';
 
 /** Every file under `dir`, recursively, as paths relative to it. */
 function filesUnder(dir: string): string[] {
@@ -20,24 +19,10 @@ function filesUnder(dir: string): string[] {
 /** Operator faults around the state and run directories (issue 11 points 10 and 12). */
 describe('agent state faults (root, real processes)', function () {
   this.timeout(60_000);
-  let lab: ProviderLab | undefined;
-  let dir: ReturnType<typeof tempDir> | undefined;
-
-  before(function () {
-    if (rootSkipReason(['ip', 'nft', 'conntrack', 'unshare', 'mount'])) this.skip();
-  });
-  beforeEach(async () => {
-    lab = new ProviderLab();
-    dir = tempDir('state-faults');
-    await lab.listen([80, 443]);
-  });
-  afterEach(() => {
-    lab?.dispose();
-    dir?.dispose();
-  });
+  const env = useProviderLab('state-faults', [80, 443], ['ip', 'nft', 'conntrack', 'unshare', 'mount']);
 
   it('corrupt state files in a read-only state dir: serve starts, keeps the kernel, and answers READ_ONLY', async () => {
-    const agent = new ProviderAgent(lab!, dir!.path);
+    const agent = new ProviderAgent(env.lab, env.dir);
     const state = agent.env.QNET_STATE_DIR as string;
     mkdirSync(state, { recursive: true });
     // What the kernel held before the restart: generation 1 lets port 80 through.
@@ -52,7 +37,7 @@ describe('agent state faults (root, real processes)', function () {
         'ip',
         'netns',
         'exec',
-        lab!.provider.name,
+        env.lab.provider.name,
         process.execPath,
         AGENT_MAIN,
         'serve',
@@ -66,7 +51,7 @@ describe('agent state faults (root, real processes)', function () {
       await waitFor(() => existsSync(socket) || serve.exitCode !== null, 20_000, 'agent socket');
       assert.equal(serve.exitCode, null, `serve exited: ${stderr}`);
       assert.match(stderr, /qubes\.FirewallSync\.json ignored \(it is not JSON\); it could not be set aside \(EROFS\)/);
-      assert.equal(lab!.probe(INTERNET, 80), 'open', 'the kernel kept what it held');
+      assert.equal(env.lab.probe(INTERNET, 80), 'open', 'the kernel kept what it held');
       const push = async (service: string, doc: unknown) => {
         const desc = Buffer.from(`${service} dom0\0`);
         const { data } = await rawSocketCall(socket, [desc, Buffer.from(encode(doc))]);
@@ -77,7 +62,7 @@ describe('agent state faults (root, real processes)', function () {
         code: 'READ_ONLY',
         message: 'qubes.FirewallSync generation 2 is in force but could not be saved: read-only file system (EROFS)',
       });
-      assert.equal(lab!.probe(INTERNET, 443), 'open');
+      assert.equal(env.lab.probe(INTERNET, 443), 'open');
       const net = await push('qubes.NetConfig', providerDoc(2));
       assert.equal(net.error?.code, 'READ_ONLY');
       assert.equal(serve.exitCode, null, 'still serving');
@@ -87,10 +72,10 @@ describe('agent state faults (root, real processes)', function () {
   });
 
   it('SIGKILL during a large nft apply leaves no batch file behind once the agent runs again', async () => {
-    const tmp = join(dir!.path, 'tmp');
+    const tmp = join(env.dir, 'tmp');
     mkdirSync(tmp);
-    const nft = slowNft(dir!.path);
-    const agent = new ProviderAgent(lab!, dir!.path, { QNET_NFT: nft.path, TMPDIR: tmp });
+    const nft = slowNft(env.dir);
+    const agent = new ProviderAgent(env.lab, env.dir, { QNET_NFT: nft.path, TMPDIR: tmp });
     // About 300 clients: a batch far above what fits in one nft argument.
     const big: FirewallSyncDocument = {
       generation: 1,
@@ -104,7 +89,7 @@ describe('agent state faults (root, real processes)', function () {
     nft.slow(30);
     const child = spawn(
       'ip',
-      ['netns', 'exec', lab!.provider.name, process.execPath, AGENT_MAIN, 'service', 'qubes.FirewallSync'],
+      ['netns', 'exec', env.lab.provider.name, process.execPath, AGENT_MAIN, 'service', 'qubes.FirewallSync'],
       {
         env: {
           ...process.env,

@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode, unpackStrict } from '../../../../shared/codec/strict-unpackr';
-import { rootSkipReason } from '../../../helpers/netns';
-import { rawSocketCall, runProcess, stopChild, tempDir, waitFor } from '../../../helpers/processes';
-import { AGENT_MAIN, firewallDoc, ProviderAgent, slowNft } from './provider-agent';
-import { INTERNET, ProviderLab } from './provider-lab';
+import { rawSocketCall, runProcess, stopChild, waitFor } from '../../../helpers/processes';
+import { AGENT_MAIN, firewallDoc, ProviderAgent, slowNft, useProviderLab } from './provider-agent';
+import { INTERNET } from './provider-lab';
 
 interface Reply {
   ok: boolean;
@@ -16,26 +15,12 @@ interface Reply {
 /** Issue 11 point 5: an answer says what happened, even when the apply is slow or the disk is full. */
 describe('answers that tell the truth (root, real processes)', function () {
   this.timeout(60_000);
-  let lab: ProviderLab | undefined;
-  let dir: ReturnType<typeof tempDir> | undefined;
-
-  before(function () {
-    if (rootSkipReason(['ip', 'nft', 'conntrack', 'unshare', 'mount'])) this.skip();
-  });
-  beforeEach(async () => {
-    lab = new ProviderLab();
-    dir = tempDir('truthful');
-    await lab.listen([80, 443]);
-  });
-  afterEach(() => {
-    lab?.dispose();
-    dir?.dispose();
-  });
+  const env = useProviderLab('truthful', [80, 443], ['ip', 'nft', 'conntrack', 'unshare', 'mount']);
 
   it('an apply that outlives the deadline is answered TIMEOUT_APPLIED_LATER, lands, and a re-push confirms it', async () => {
     // nft made slow on demand: every batch waits for as many seconds as the mark file says.
-    const nft = slowNft(dir!.path);
-    const agent = new ProviderAgent(lab!, dir!.path, { QNET_NFT: nft.path, QNET_ANSWER_DEADLINE_MS: '1000' });
+    const nft = slowNft(env.dir);
+    const agent = new ProviderAgent(env.lab, env.dir, { QNET_NFT: nft.path, QNET_ANSWER_DEADLINE_MS: '1000' });
     const socket = join(agent.env.QNET_RUN_DIR as string, 'agent.sock');
     const serve = agent.spawn(['serve']);
     try {
@@ -53,7 +38,7 @@ describe('answers that tell the truth (root, real processes)', function () {
       assert.equal(first.error?.code, 'TIMEOUT_APPLIED_LATER');
       assert.match(first.error?.message ?? '', /generation 2 accepted and still applying/);
       // What the answer promised happens: the rules land without another push.
-      await waitFor(() => lab!.probe(INTERNET, 443, 300) === 'open', 15_000, 'generation 2 in force');
+      await waitFor(() => env.lab.probe(INTERNET, 443, 300) === 'open', 15_000, 'generation 2 in force');
       nft.fast();
       assert.deepEqual(await push(), { ok: true, result: { appliedGeneration: 2, failures: [] } });
     } finally {
@@ -62,7 +47,7 @@ describe('answers that tell the truth (root, real processes)', function () {
   });
 
   it('a full state disk answers NO_SPACE and says the generation is in force but not saved', async () => {
-    const agent = new ProviderAgent(lab!, dir!.path);
+    const agent = new ProviderAgent(env.lab, env.dir);
     const state = agent.env.QNET_STATE_DIR as string;
     mkdirSync(state, { recursive: true });
     // A private mount namespace: a small tmpfs over the state dir, filled up, seen only by this agent.
@@ -83,7 +68,7 @@ describe('answers that tell the truth (root, real processes)', function () {
         'ip',
         'netns',
         'exec',
-        lab!.provider.name,
+        env.lab.provider.name,
         process.execPath,
         AGENT_MAIN,
         'service',
@@ -99,6 +84,6 @@ describe('answers that tell the truth (root, real processes)', function () {
       reply.error?.message,
       'qubes.FirewallSync generation 3 is in force but could not be saved: no space left on device (ENOSPC)',
     );
-    assert.equal(lab!.probe(INTERNET, 80), 'open', 'the answer said in force');
+    assert.equal(env.lab.probe(INTERNET, 80), 'open', 'the answer said in force');
   });
 });
